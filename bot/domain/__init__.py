@@ -1,0 +1,1 @@
+"""The pure core: no Slack, no SQL, no HTTP, no clock. Standard library only."""

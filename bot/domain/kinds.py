@@ -1,0 +1,58 @@
+"""The closed vocabularies: incident kinds, severities, statuses."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.domain.errors import UsageError
+
+
+class IncidentKind(StrEnum):
+    QUALITY = "quality"
+    RETRIEVAL = "retrieval"
+    TOOL = "tool"
+    POLICY = "policy"
+    COST = "cost"
+    LATENCY = "latency"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+    @classmethod
+    def parse(cls, text: str) -> IncidentKind:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            valid = ", ".join(k.value for k in cls)
+            raise UsageError(f"Unknown incident kind `{text}`. Valid kinds: {valid}.") from None
+
+
+KIND_LABELS = {
+    IncidentKind.QUALITY: "Quality drift",
+    IncidentKind.RETRIEVAL: "Retrieval failure",
+    IncidentKind.TOOL: "Tool failure",
+    IncidentKind.POLICY: "Policy failure",
+    IncidentKind.COST: "Cost failure",
+    IncidentKind.LATENCY: "Latency failure",
+}
+
+
+class Severity(StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            valid = ", ".join(s.value for s in cls)
+            raise UsageError(f"Unknown severity `{text}`. Valid severities: {valid}.") from None
+
+
+class IncidentStatus(StrEnum):
+    INVESTIGATING = "investigating"
+    RESOLVED = "resolved"

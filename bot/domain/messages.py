@@ -1,0 +1,123 @@
+"""What the bot says, as plain values. `bot.slack.blocks` turns each into Block Kit.
+
+Services decide *what* to say; only the Slack adapter knows *how* it looks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.checklists import ChecklistStep
+from bot.domain.incidents import Incident
+from bot.domain.kinds import IncidentKind, Severity
+from bot.domain.runbooks import Runbook
+
+
+@dataclass(frozen=True)
+class IncidentHeader:
+    """The incident's first message: kind, severity, status, commander, service, runbook."""
+
+    incident: Incident
+    runbook: Runbook | None
+    runbook_problem: str | None = None  # why there is no checklist, when there is none
+
+
+@dataclass(frozen=True)
+class ChecklistPage:
+    incident_id: str
+    page: int  # 1-based
+    pages: int
+    steps: tuple[ChecklistStep, ...]
+
+
+@dataclass(frozen=True)
+class FiveQuestions:
+    """The questions, with the Answer button; once answered, the answers."""
+
+    incident: Incident
+
+
+@dataclass(frozen=True)
+class RunbookSwitchOffer:
+    incident_id: str
+    current: IncidentKind
+    suggested: IncidentKind
+
+
+@dataclass(frozen=True)
+class TriageReminder:
+    incident: Incident
+    minutes: int
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    incident: Incident
+    author: str
+    text: str
+    at: datetime
+    for_stakeholders: bool = False  # the copy outside the incident channel links back
+
+
+@dataclass(frozen=True)
+class CommanderChanged:
+    previous: str
+    current: str
+    by: str
+
+
+@dataclass(frozen=True)
+class IncidentResolved:
+    incident: Incident
+    by: str
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    incident: Incident
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short line of text: confirmations and errors."""
+
+    text: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+Message = (
+    IncidentHeader
+    | ChecklistPage
+    | FiveQuestions
+    | RunbookSwitchOffer
+    | TriageReminder
+    | StatusUpdate
+    | CommanderChanged
+    | IncidentResolved
+    | StatusReport
+    | Notice
+    | Help
+)
+
+
+@dataclass(frozen=True)
+class OpenIncidentModal:
+    kinds: tuple[IncidentKind, ...]
+    severities: tuple[Severity, ...]
+    services: tuple[str, ...]
+    origin_channel: str  # where /incident open was typed, for errors
+
+
+@dataclass(frozen=True)
+class FiveQuestionsModal:
+    incident: Incident
+
+
+Modal = OpenIncidentModal | FiveQuestionsModal

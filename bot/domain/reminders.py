@@ -1,0 +1,19 @@
+"""Durable reminders: rows with a due time, claimed by one periodic job, fired once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ReminderKind(StrEnum):
+    FIVE_QUESTIONS = "five_questions"
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: str
+    incident_id: str
+    kind: ReminderKind
+    due_at: datetime

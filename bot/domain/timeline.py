@@ -1,0 +1,36 @@
+"""The append-only record of what happened in an incident; the post-mortem is built from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    OPENED = "incident.opened"
+    CHANNEL_CREATED = "channel.created"
+    STEP_CHECKED = "checklist.step_checked"
+    STEP_UNCHECKED = "checklist.step_unchecked"
+    QUESTIONS_ASKED = "triage.asked"
+    QUESTIONS_ANSWERED = "triage.answered"
+    REMINDER_SENT = "triage.reminder_sent"
+    RUNBOOK_SWITCH_OFFERED = "runbook.switch_offered"
+    RUNBOOK_SWITCHED = "runbook.switched"
+    STATUS_UPDATE = "status.update"
+    COMMANDER_CHANGED = "commander.changed"
+    RESOLVED = "incident.resolved"
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    incident_id: str
+    at: datetime  # when it happened (UTC), not when it was recorded
+    type: EventType
+    actor: str  # a Slack user ID, or "steadyhand" for the bot itself
+    text: str  # one human-readable line
+    data: dict[str, Any] = field(default_factory=dict)  # structured detail, JSON-serialisable
+
+
+BOT_ACTOR = "steadyhand"

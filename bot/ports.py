@@ -1,0 +1,117 @@
+"""The interfaces the services need; adapters in store/, slack/ and runbooks/ implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from bot.domain.checklists import ChecklistStep
+from bot.domain.incidents import Incident
+from bot.domain.messages import Message, Modal
+from bot.domain.reminders import Reminder
+from bot.domain.timeline import TimelineEvent
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""
+        ...
+
+
+class ChannelNameTaken(Exception):
+    """Chat could not create a channel because the name is in use."""
+
+
+class ChatError(Exception):
+    """Chat refused or failed; the message carries the platform's own error code."""
+
+
+class Chat(Protocol):
+    async def create_channel(self, name: str) -> str:
+        """Create a public channel and return its ID; raise ChannelNameTaken if in use."""
+        ...
+
+    async def invite(self, channel: str, users: Sequence[str]) -> None: ...
+
+    async def set_topic(self, channel: str, topic: str) -> None: ...
+
+    async def post(self, channel: str, message: Message) -> str:
+        """Post and return the message's timestamp (its ID within the channel)."""
+        ...
+
+    async def update(self, channel: str, ts: str, message: Message) -> None: ...
+
+    async def post_ephemeral(self, channel: str, user: str, message: Message) -> None: ...
+
+    async def open_modal(self, trigger_id: str, modal: Modal) -> None: ...
+
+
+class IncidentRepo(Protocol):
+    async def add(self, incident: Incident) -> None:
+        """Insert the incident with its steps and answers."""
+        ...
+
+    async def get(self, incident_id: str) -> Incident | None: ...
+
+    async def get_by_channel(self, channel_id: str) -> Incident | None: ...
+
+    async def update(self, incident: Incident) -> None:
+        """Write the incident's own fields and answers; steps are written one by one."""
+        ...
+
+    async def update_step(self, incident_id: str, step: ChecklistStep) -> None:
+        """Write one step, so that two people ticking two steps never undo each other."""
+        ...
+
+    async def replace_steps(self, incident_id: str, steps: Sequence[ChecklistStep]) -> None: ...
+
+
+class TimelineRepo(Protocol):
+    async def append(self, event: TimelineEvent) -> None: ...
+
+    async def for_incident(self, incident_id: str) -> list[TimelineEvent]:
+        """Oldest first, by the time each event happened."""
+        ...
+
+
+class ReminderRepo(Protocol):
+    async def add(self, reminder: Reminder) -> None: ...
+
+    async def claim_due(self, now: datetime, limit: int = 50) -> list[Reminder]:
+        """Due and not yet fired; marks them fired in this unit of work, so no other
+        process claims them (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+        ...
+
+    async def cancel_for(self, incident_id: str) -> None: ...
+
+
+class IdempotencyRepo(Protocol):
+    async def claim(self, key: str, at: datetime) -> bool:
+        """True the first time a key is seen; False for every repeat (retries, replicas)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    incidents: IncidentRepo
+    timeline: TimelineRepo
+    reminders: ReminderRepo
+    idempotency: IdempotencyRepo
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
