@@ -65,7 +65,9 @@ class Incident:
 def validate_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise UsageError("An incident needs a title, e.g. `/incident open quality answers degraded`.")
+        raise UsageError(
+            "An incident needs a title, e.g. `/incident open quality answers degraded`."
+        )
     if len(title) > MAX_TITLE:
         raise UsageError(f"The title is {len(title)} characters; keep it under {MAX_TITLE}.")
     return title

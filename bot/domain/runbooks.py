@@ -71,9 +71,7 @@ class Runbook:
 
     @property
     def checklist_sections(self) -> tuple[Section, ...]:
-        return tuple(
-            s for title in CHECKLIST_SECTIONS if (s := self.section(title)) is not None
-        )
+        return tuple(s for title in CHECKLIST_SECTIONS if (s := self.section(title)) is not None)
 
 
 class RunbookLibrary:

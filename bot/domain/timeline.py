@@ -18,6 +18,7 @@ class EventType(StrEnum):
     REMINDER_SENT = "triage.reminder_sent"
     RUNBOOK_SWITCH_OFFERED = "runbook.switch_offered"
     RUNBOOK_SWITCHED = "runbook.switched"
+    RUNBOOK_KEPT = "runbook.kept"
     STATUS_UPDATE = "status.update"
     COMMANDER_CHANGED = "commander.changed"
     RESOLVED = "incident.resolved"

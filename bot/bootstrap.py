@@ -1,0 +1,91 @@
+"""The one place that builds concrete adapters and wires them together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from starlette.applications import Starlette
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.ports import Clock
+from bot.runbooks.loader import load_library
+from bot.scheduler.jobs import build_scheduler
+from bot.services.deps import Deps, Policy
+from bot.slack.app import build_bolt_app
+from bot.slack.chat import SlackChat
+from bot.store.database import create_engine
+from bot.store.migrations import upgrade_database
+from bot.store.uow import SqlUnitOfWorkFactory
+from bot.web.app import create_web_app
+from bot.web.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    deps: Deps
+    metrics: Metrics
+    bolt: AsyncApp
+    web: Starlette
+
+
+async def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = True
+) -> Runtime:
+    """Upgrade the schema, then build everything. The scheduler starts with the web app."""
+    await upgrade_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    library = load_library(settings.runbooks_dir)
+    for problem in library.problems:
+        log.warning("Runbook left out: %s", problem)
+    client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+    deps = Deps(
+        uow=SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False)),
+        chat=SlackChat(client),
+        clock=clock or SystemClock(),
+        runbooks=library,
+        policy=Policy(
+            stakeholder_channel=settings.stakeholder_channel,
+            triage_reminder_minutes=settings.triage_reminder_minutes,
+            services=settings.services,
+        ),
+    )
+    metrics = Metrics()
+    bolt = build_bolt_app(settings.slack_signing_secret, client, deps)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        scheduler = build_scheduler(deps, metrics) if run_scheduler else None
+        if scheduler:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler:
+                scheduler.shutdown(wait=False)
+            await engine.dispose()
+
+    def health() -> dict[str, object]:
+        return {
+            "ok": True,
+            "runbooks": [r.key for r in library.runbooks],
+            "broken_runbooks": library.broken_paths(),
+        }
+
+    web = create_web_app(bolt, metrics, health, lifespan)
+    return Runtime(settings, engine, deps, metrics, bolt, web)

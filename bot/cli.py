@@ -1,0 +1,102 @@
+"""The `steadyhand` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.domain.errors import ConfigError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.run(args)
+    except ConfigError as exc:
+        print(f"steadyhand: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="steadyhand", description="Incident response for production AI systems, in Slack."
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the bot (HTTP on PORT, or Socket Mode)")
+    serve.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="connect out to Slack over Socket Mode (needs SLACK_APP_TOKEN)",
+    )
+    serve.add_argument("--port", type=int, help="HTTP port (default: PORT or 3000)")
+    serve.set_defaults(run=_serve)
+
+    runbooks = sub.add_parser("runbooks", help="work with runbooks")
+    runbooks_sub = runbooks.add_subparsers(required=True, metavar="ACTION")
+    lint = runbooks_sub.add_parser("lint", help="check runbooks; print file:line: message")
+    lint.add_argument("directory", nargs="?", help="folder of runbooks (default: RUNBOOKS_DIR)")
+    lint.set_defaults(run=_lint)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="migrate the schema to the latest version")
+    upgrade.set_defaults(run=_db_upgrade)
+
+    demo = sub.add_parser("demo", help="play an incident against the built-in sandbox Slack")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.server import serve
+
+    settings = load_settings(os.environ, socket_mode=args.socket_mode)
+    asyncio.run(serve(settings, port=args.port or settings.port, socket_mode=args.socket_mode))
+    return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from bot.runbooks.loader import lint_directory
+
+    directory = Path(args.directory or os.environ.get("RUNBOOKS_DIR") or "runbooks")
+    problems = lint_directory(directory)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{directory}: all runbooks are fine")
+    return 1 if problems else 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.store.migrations import upgrade_database
+
+    settings = load_settings(os.environ, require_slack=False)
+    asyncio.run(upgrade_database(settings.database_url))
+    print("database schema is up to date")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import play
+
+    print(asyncio.run(play()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Settings from the environment and `steadyhand.yml`, validated once, read on demand.
+
+Nothing is read at import time: `load_settings` is called by the CLI and by tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.domain.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./steadyhand.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    runbooks_dir: Path
+    port: int
+    config_path: Path | None
+    stakeholder_channel: str | None = None
+    display_timezone: str = "UTC"
+    triage_reminder_minutes: int = 15
+    services: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)  # later features' sections
+
+
+def load_settings(
+    environ: Mapping[str, str], *, require_slack: bool = True, socket_mode: bool = False
+) -> Settings:
+    """Build Settings or raise ConfigError naming the first setting that is wrong."""
+    token = environ.get("SLACK_BOT_TOKEN", "")
+    secret = environ.get("SLACK_SIGNING_SECRET", "")
+    app_token = environ.get("SLACK_APP_TOKEN") or None
+    if require_slack:
+        if not token:
+            raise ConfigError("SLACK_BOT_TOKEN", "not set; copy the Bot User OAuth Token (xoxb-…).")
+        if not token.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN", "must be a bot token starting with `xoxb-`.")
+        if not secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET", "not set; copy it from the app's Basic Information page."
+            )
+    if socket_mode and not (app_token or "").startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN", "Socket Mode needs an app-level token starting with `xapp-`."
+        )
+    config_path, file_settings = _read_config_file(environ)
+    return Settings(
+        slack_bot_token=token,
+        slack_signing_secret=secret,
+        slack_app_token=app_token,
+        slack_api_url=_api_url(environ.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+        database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        runbooks_dir=Path(environ.get("RUNBOOKS_DIR") or "./runbooks"),
+        port=_port(environ.get("PORT") or "3000"),
+        config_path=config_path,
+        **file_settings,
+    )
+
+
+def _api_url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError("SLACK_API_URL", f"`{value}` is not an http(s) URL.")
+    return value if value.endswith("/") else value + "/"
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError("PORT", f"`{value}` is not a TCP port number (1-65535).")
+    return int(value)
+
+
+def _read_config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, Any]]:
+    explicit = environ.get("STEADYHAND_CONFIG")
+    path = Path(explicit or "./steadyhand.yml")
+    if not path.exists():
+        if explicit:
+            raise ConfigError("STEADYHAND_CONFIG", f"{path} does not exist.")
+        return None, {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), f"is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "must be a mapping of settings.")
+    return path, _file_settings(str(path), raw)
+
+
+_KNOWN_KEYS = {"stakeholder_channel", "display_timezone", "triage_reminder_minutes", "services"}
+
+
+def _file_settings(where: str, raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"extra": {k: v for k, v in raw.items() if k not in _KNOWN_KEYS}}
+    if (channel := raw.get("stakeholder_channel")) is not None:
+        if not isinstance(channel, str) or not channel.strip():
+            raise ConfigError(f"{where}: stakeholder_channel", "must be a channel ID like C0123.")
+        out["stakeholder_channel"] = channel.strip()
+    if (zone := raw.get("display_timezone")) is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where}: display_timezone", f"`{zone}` is not an IANA time zone."
+            ) from None
+        out["display_timezone"] = str(zone)
+    if (minutes := raw.get("triage_reminder_minutes")) is not None:
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
+            raise ConfigError(
+                f"{where}: triage_reminder_minutes", "must be a whole number of minutes ≥ 1."
+            )
+        out["triage_reminder_minutes"] = minutes
+    if (services := raw.get("services")) is not None:
+        out["services"] = _service_names(where, services)
+    return out
+
+
+def _service_names(where: str, services: Any) -> tuple[str, ...]:
+    # Either a list of names or a mapping name -> details (components and flags come later).
+    names = list(services) if isinstance(services, dict | list) else None
+    if names is None or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(f"{where}: services", "must be a list (or mapping) of service names.")
+    return tuple(names)

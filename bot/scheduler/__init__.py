@@ -1,0 +1,1 @@
+"""APScheduler wiring: one short periodic job claims due rows from our own tables."""

@@ -1,0 +1,44 @@
+"""The periodic jobs. Durable state lives in our tables, never in APScheduler's job store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.services.deps import Deps
+from bot.services.triage import send_due_reminders
+from bot.web.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+async def run_due_work(deps: Deps, metrics: Metrics) -> None:
+    """Everything that falls due: one place, so tests and the demo can run it on demand."""
+    metrics.count("steadyhand_reminders_sent_total", await send_due_reminders(deps))
+
+
+def build_scheduler(deps: Deps, metrics: Metrics, every_seconds: float = 5.0) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(
+        _guarded(lambda: run_due_work(deps, metrics), metrics),
+        "interval",
+        seconds=every_seconds,
+        id="due-work",
+        max_instances=1,
+        coalesce=True,
+    )
+    return scheduler
+
+
+def _guarded(job: Callable[[], Awaitable[None]], metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:  # the job wrapper is an edge: log, count, and try again next tick
+            metrics.count("steadyhand_job_failures_total")
+            log.exception("Scheduled work failed; it will be retried on the next run")
+
+    return run

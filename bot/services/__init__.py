@@ -1,0 +1,1 @@
+"""Use cases as functions over ports. Each one writes the timeline for what it did."""

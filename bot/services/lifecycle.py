@@ -1,0 +1,99 @@
+"""Status updates, handing over command, resolving, and the status report."""
+
+from __future__ import annotations
+
+from bot.domain import messages as m
+from bot.domain.errors import UsageError
+from bot.domain.incidents import Incident
+from bot.domain.timeline import EventType
+from bot.services.deps import Deps
+from bot.services.opening import topic
+from bot.services.timeline import record
+
+MAX_UPDATE = 3000
+
+
+async def post_status_update(deps: Deps, incident: Incident, author: str, text: str) -> None:
+    incident.ensure_open()
+    text = text.strip()
+    if not text:
+        raise UsageError("Say what changed, e.g. `/incident update rolled back prompt v13 → v12`.")
+    if len(text) > MAX_UPDATE:
+        raise UsageError(f"The update is {len(text)} characters; keep it under {MAX_UPDATE}.")
+    assert incident.channel_id is not None
+    now = deps.clock.now()
+    await deps.chat.post(incident.channel_id, m.StatusUpdate(incident, author, text, now))
+    copied_to = deps.policy.stakeholder_channel
+    if copied_to:
+        await deps.chat.post(copied_to, m.StatusUpdate(incident, author, text, now, True))
+    async with deps.uow() as uow:
+        await record(
+            uow,
+            incident.id,
+            EventType.STATUS_UPDATE,
+            author,
+            now,
+            text,
+            stakeholder_channel=copied_to,
+        )
+        await uow.commit()
+
+
+async def hand_over_command(deps: Deps, incident: Incident, new_commander: str, by: str) -> None:
+    incident.ensure_open()
+    if new_commander == incident.commander:
+        raise UsageError(f"<@{new_commander}> is already the commander.")
+    assert incident.channel_id is not None
+    previous, incident.commander = incident.commander, new_commander
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        await uow.incidents.update(incident)
+        await record(
+            uow,
+            incident.id,
+            EventType.COMMANDER_CHANGED,
+            by,
+            now,
+            f"Command passed from <@{previous}> to <@{new_commander}>",
+            previous=previous,
+            current=new_commander,
+        )
+        await uow.commit()
+    await deps.chat.invite(incident.channel_id, [new_commander])
+    await _refresh_header(deps, incident)
+    await deps.chat.post(incident.channel_id, m.CommanderChanged(previous, new_commander, by))
+
+
+async def resolve_incident(deps: Deps, incident: Incident, by: str, summary: str | None) -> None:
+    now = deps.clock.now()
+    incident.resolve(now, (summary or "").strip() or None)
+    assert incident.channel_id is not None
+    async with deps.uow() as uow:
+        await uow.incidents.update(incident)
+        await uow.reminders.cancel_for(incident.id)
+        await record(
+            uow,
+            incident.id,
+            EventType.RESOLVED,
+            by,
+            now,
+            "Resolved" + (f": {incident.summary}" if incident.summary else ""),
+            summary=incident.summary,
+            duration_seconds=int(incident.elapsed(now).total_seconds()),
+        )
+        await uow.commit()
+    await _refresh_header(deps, incident)
+    await deps.chat.set_topic(incident.channel_id, topic(incident))
+    await deps.chat.post(incident.channel_id, m.IncidentResolved(incident, by))
+
+
+def status_report(deps: Deps, incident: Incident) -> m.StatusReport:
+    return m.StatusReport(incident, deps.clock.now())
+
+
+async def _refresh_header(deps: Deps, incident: Incident) -> None:
+    if incident.channel_id and incident.header_ts:
+        runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
+        await deps.chat.update(
+            incident.channel_id, incident.header_ts, m.IncidentHeader(incident, runbook)
+        )

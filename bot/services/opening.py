@@ -1,0 +1,158 @@
+"""Opening an incident: channel, header, checklist, the five questions, the reminder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain import messages as m
+from bot.domain.checklists import pages, steps_from_runbook
+from bot.domain.errors import UsageError
+from bot.domain.incidents import Incident, channel_name, validate_title
+from bot.domain.kinds import IncidentKind, Severity
+from bot.domain.reminders import Reminder, ReminderKind
+from bot.domain.runbooks import Runbook
+from bot.domain.timeline import BOT_ACTOR, EventType
+from bot.ports import ChannelNameTaken
+from bot.services.deps import Deps
+from bot.services.timeline import record
+
+MAX_NAME_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    kind: IncidentKind
+    title: str
+    opener: str
+    severity: Severity | None = None  # None: the runbook's default severity
+    service: str | None = None
+
+
+async def open_incident(deps: Deps, cmd: OpenIncident) -> Incident:
+    title = validate_title(cmd.title)
+    service = _known_service(deps, cmd.service)
+    runbook = deps.runbooks.default_for(cmd.kind)
+    now = deps.clock.now()
+    incident = Incident(
+        id=deps.new_id(),
+        kind=cmd.kind,
+        title=title,
+        severity=cmd.severity or (runbook.default_severity if runbook else Severity.SEV2),
+        opened_by=cmd.opener,
+        commander=cmd.opener,
+        opened_at=now,
+        service=service,
+        runbook_key=runbook.key if runbook else None,
+        runbook_version=runbook.version if runbook else None,
+        steps=steps_from_runbook(runbook) if runbook else [],
+    )
+    incident.channel_id, incident.channel_name = await _create_channel(deps, incident)
+
+    async with deps.uow() as uow:
+        await uow.incidents.add(incident)
+        await record(
+            uow,
+            incident.id,
+            EventType.OPENED,
+            cmd.opener,
+            now,
+            f"Opened {incident.kind.label.lower()} incident “{title}” ({incident.severity.value})",
+            kind=incident.kind.value,
+            severity=incident.severity.value,
+            service=service,
+            runbook=incident.runbook_key,
+            runbook_version=incident.runbook_version,
+        )
+        await record(
+            uow,
+            incident.id,
+            EventType.CHANNEL_CREATED,
+            BOT_ACTOR,
+            now,
+            f"Created #{incident.channel_name}",
+            channel=incident.channel_id,
+        )
+        delay = timedelta(minutes=deps.policy.triage_reminder_minutes)
+        await uow.reminders.add(
+            Reminder(deps.new_id(), incident.id, ReminderKind.FIVE_QUESTIONS, now + delay)
+        )
+        await uow.commit()
+
+    await deps.chat.invite(incident.channel_id, [cmd.opener])
+    await deps.chat.set_topic(incident.channel_id, topic(incident))
+    await post_incident_messages(deps, incident, runbook)
+    return incident
+
+
+async def post_incident_messages(deps: Deps, incident: Incident, runbook: Runbook | None) -> None:
+    """Header, checklist pages and the five questions, with their timestamps saved."""
+    assert incident.channel_id is not None
+    channel = incident.channel_id
+    incident.header_ts = await deps.chat.post(
+        channel, m.IncidentHeader(incident, runbook, runbook_problem(deps, incident.kind, runbook))
+    )
+    incident.checklist_ts = await post_checklist(deps, incident)
+    incident.questions_ts = await deps.chat.post(channel, m.FiveQuestions(incident))
+    async with deps.uow() as uow:
+        await uow.incidents.update(incident)
+        await record(
+            uow,
+            incident.id,
+            EventType.QUESTIONS_ASKED,
+            BOT_ACTOR,
+            deps.clock.now(),
+            "Asked the five questions",
+        )
+        await uow.commit()
+
+
+async def post_checklist(deps: Deps, incident: Incident) -> list[str]:
+    assert incident.channel_id is not None
+    chunks = pages(incident.steps)
+    return [
+        await deps.chat.post(
+            incident.channel_id, m.ChecklistPage(incident.id, n, len(chunks), tuple(chunk))
+        )
+        for n, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def runbook_problem(deps: Deps, kind: IncidentKind, runbook: Runbook | None) -> str | None:
+    if runbook is not None:
+        return None
+    broken = deps.runbooks.broken_paths()
+    if broken:
+        return (
+            f"No usable {kind.value} runbook. Broken runbooks: {', '.join(broken)} "
+            "(run `steadyhand runbooks lint`)."
+        )
+    return f"No {kind.value} runbook in the runbooks folder; there is no checklist."
+
+
+def topic(incident: Incident) -> str:
+    parts = [incident.kind.label, incident.severity.value.upper(), incident.status.value]
+    if incident.service:
+        parts.append(f"service {incident.service}")
+    return " · ".join(parts) + f" · {incident.title}"
+
+
+def _known_service(deps: Deps, service: str | None) -> str | None:
+    service = (service or "").strip() or None
+    if service is None or not deps.policy.services or service in deps.policy.services:
+        return service
+    valid = ", ".join(deps.policy.services)
+    raise UsageError(f"Unknown service `{service}`. Known services: {valid}.")
+
+
+async def _create_channel(deps: Deps, incident: Incident) -> tuple[str, str]:
+    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+        name = channel_name(incident.opened_at, incident.title, attempt)
+        try:
+            return await deps.chat.create_channel(name), name
+        except ChannelNameTaken:
+            continue
+    raise UsageError(
+        f"Could not find a free channel name for “{incident.title}”; "
+        "rename or archive old incident channels."
+    )

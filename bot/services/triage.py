@@ -1,0 +1,164 @@
+"""The five questions: answers, the runbook switch they may suggest, and the reminder."""
+
+from __future__ import annotations
+
+from bot.domain import messages as m
+from bot.domain.checklists import steps_from_runbook
+from bot.domain.incidents import Incident
+from bot.domain.kinds import IncidentKind
+from bot.domain.reminders import ReminderKind
+from bot.domain.timeline import BOT_ACTOR, EventType
+from bot.domain.triage import LAYER_LABELS, TriageAnswers
+from bot.services.deps import Deps
+from bot.services.lookup import incident_by_id
+from bot.services.opening import post_checklist, runbook_problem, topic
+from bot.services.timeline import record
+
+
+async def record_answers(deps: Deps, incident_id: str, answers: TriageAnswers) -> None:
+    incident = await incident_by_id(deps, incident_id)
+    incident.ensure_open()
+    first_time = incident.answers is None
+    incident.answers = answers
+    offer = answers.failure_layer is not incident.kind
+    async with deps.uow() as uow:
+        await uow.incidents.update(incident)
+        await record(
+            uow,
+            incident_id,
+            EventType.QUESTIONS_ANSWERED,
+            answers.answered_by,
+            answers.answered_at,
+            "Answered the five questions" if first_time else "Edited the five answers",
+            answers={q: a for q, a in answers.as_lines()},
+            failure_layer=answers.failure_layer.value,
+            examples_destination=answers.examples_destination.value,
+        )
+        if offer:
+            await record(
+                uow,
+                incident_id,
+                EventType.RUNBOOK_SWITCH_OFFERED,
+                BOT_ACTOR,
+                deps.clock.now(),
+                f"Offered to switch from the {incident.kind.value} runbook to the "
+                f"{answers.failure_layer.value} runbook",
+                current=incident.kind.value,
+                suggested=answers.failure_layer.value,
+            )
+        await uow.commit()
+    assert incident.channel_id is not None
+    if incident.questions_ts:
+        await deps.chat.update(
+            incident.channel_id, incident.questions_ts, m.FiveQuestions(incident)
+        )
+    if offer:
+        await deps.chat.post(
+            incident.channel_id,
+            m.RunbookSwitchOffer(incident.id, incident.kind, answers.failure_layer),
+        )
+
+
+async def switch_runbook(deps: Deps, incident_id: str, kind: IncidentKind, user: str) -> m.Notice:
+    """Make the incident a `kind` incident: its runbook's checklist replaces the old one."""
+    incident = await incident_by_id(deps, incident_id)
+    incident.ensure_open()
+    if incident.kind is kind:
+        return m.Notice(f"This is already a {kind.value} incident.")
+    assert incident.channel_id is not None
+    previous, old_pages = incident.kind, incident.checklist_ts
+    runbook = deps.runbooks.default_for(kind)
+    incident.kind = kind
+    incident.runbook_key = runbook.key if runbook else None
+    incident.runbook_version = runbook.version if runbook else None
+    incident.steps = steps_from_runbook(runbook) if runbook else []
+    for ts in old_pages:
+        await deps.chat.update(
+            incident.channel_id,
+            ts,
+            m.Notice(f"This checklist was replaced by the {kind.value} runbook's, posted below."),
+        )
+    incident.checklist_ts = await post_checklist(deps, incident)
+    async with deps.uow() as uow:
+        await uow.incidents.replace_steps(incident.id, incident.steps)
+        await uow.incidents.update(incident)
+        await record(
+            uow,
+            incident.id,
+            EventType.RUNBOOK_SWITCHED,
+            user,
+            deps.clock.now(),
+            f"Switched from the {previous.value} runbook to the {kind.value} runbook",
+            previous=previous.value,
+            current=kind.value,
+            runbook=incident.runbook_key,
+            runbook_version=incident.runbook_version,
+        )
+        await uow.commit()
+    if incident.header_ts:
+        await deps.chat.update(
+            incident.channel_id,
+            incident.header_ts,
+            m.IncidentHeader(incident, runbook, runbook_problem(deps, kind, runbook)),
+        )
+    await deps.chat.set_topic(incident.channel_id, topic(incident))
+    return m.Notice(
+        f"<@{user}> switched this incident to the {kind.value} runbook ({LAYER_LABELS[kind]})."
+    )
+
+
+async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
+    """Remind each incident whose five questions are unanswered when its reminder falls due.
+
+    One reminder per unit of work: claiming, posting and committing go together, so a post that
+    fails for a passing reason rolls its claim back and the next run tries again (on PostgreSQL
+    the row stays locked meanwhile), while the other reminders are not held up.
+    """
+    sent = 0
+    for _ in range(batch):
+        async with deps.uow() as uow:
+            due = await uow.reminders.claim_due(deps.clock.now(), limit=1)
+            if not due:
+                break
+            incident = await uow.incidents.get(due[0].incident_id)
+            if _still_unanswered(incident, due[0].kind):
+                assert incident is not None and incident.channel_id is not None
+                minutes = deps.policy.triage_reminder_minutes
+                await deps.chat.post(incident.channel_id, m.TriageReminder(incident, minutes))
+                await record(
+                    uow,
+                    incident.id,
+                    EventType.REMINDER_SENT,
+                    BOT_ACTOR,
+                    deps.clock.now(),
+                    "Reminded the channel: the five questions are "
+                    f"unanswered after {minutes} minutes",
+                )
+                sent += 1
+            await uow.commit()
+    return sent
+
+
+def _still_unanswered(incident: Incident | None, kind: ReminderKind) -> bool:
+    return (
+        kind is ReminderKind.FIVE_QUESTIONS
+        and incident is not None
+        and incident.is_open
+        and incident.answers is None
+        and incident.channel_id is not None
+    )
+
+
+async def keep_runbook(deps: Deps, incident_id: str, user: str) -> m.Notice:
+    incident = await incident_by_id(deps, incident_id)
+    async with deps.uow() as uow:
+        await record(
+            uow,
+            incident.id,
+            EventType.RUNBOOK_KEPT,
+            user,
+            deps.clock.now(),
+            f"Kept the {incident.kind.value} runbook",
+        )
+        await uow.commit()
+    return m.Notice(f"<@{user}> kept the {incident.kind.value} runbook.")

@@ -1,0 +1,36 @@
+"""The Bolt app: request verification, the listeners, and the last-resort error handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.messages import Notice
+from bot.services.deps import Deps
+from bot.slack.listeners import checklist, commands, opening, triage
+from bot.slack.replies import ephemeral
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(signing_secret: str, client: AsyncWebClient, deps: Deps) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        # Reply to Slack as soon as a listener acks; the work goes on after the response.
+        process_before_response=False,
+    )
+    for feature in (commands, checklist, triage, opening):
+        feature.register(app, deps)
+    app.error(_on_unhandled_error)
+    return app
+
+
+async def _on_unhandled_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    # The edge of the edge: whatever a listener did not handle is logged and told to the user.
+    log.error("Unhandled error for Slack request: %r", error, exc_info=error)
+    if body.get("response_url"):
+        await respond(**ephemeral(Notice(f"Something failed on our side: {error}", True)))

@@ -1,0 +1,80 @@
+"""The five questions in the channel, the reminder to answer them, and the runbook switch
+offered when question 1 names another layer than the incident's kind."""
+
+from __future__ import annotations
+
+from bot.domain.messages import FiveQuestions, RunbookSwitchOffer, TriageReminder
+from bot.domain.triage import LAYER_LABELS, QUESTIONS, TriageAnswers
+from bot.slack import ids
+from bot.slack.blocks.kit import Block, RenderedMessage, actions, button, context, section, sections
+from bot.slack.blocks.text import date_token, escape, mention, notification, plural
+
+
+def render_five_questions(message: FiveQuestions) -> RenderedMessage:
+    incident = message.incident
+    answers = incident.answers
+    if answers is None:
+        numbered = "\n".join(f"{n}. {q}" for n, q in enumerate(QUESTIONS, start=1))
+        return RenderedMessage(
+            notification(f"Answer the five questions for {incident.title}"),
+            [
+                section(f"*The five questions* · answer them in the first 15 minutes\n{numbered}"),
+                _answer_button(incident.id, "Answer the five questions", primary=True),
+            ],
+        )
+    blocks: list[Block] = [section("*The five questions* · answered")]
+    # Each answer may carry two thousand characters of detail; one question a block keeps
+    # every block under Slack's 3000, and `sections` splits any that is still longer.
+    blocks += [b for line in answer_lines(answers) for b in sections(line, max_blocks=4)]
+    blocks.append(
+        context(f"Answered by {mention(answers.answered_by)} · {date_token(answers.answered_at)}")
+    )
+    blocks.append(_answer_button(incident.id, "Edit answers"))
+    return RenderedMessage(
+        notification(f"The five questions for {incident.title} are answered"), blocks
+    )
+
+
+def answer_lines(answers: TriageAnswers) -> list[str]:
+    """`*1. question*` over the answer as a quote, one string per question."""
+    return [
+        f"*{n}. {question}*\n" + "\n".join(f">{line}" for line in escape(answer).split("\n"))
+        for n, (question, answer) in enumerate(answers.as_lines(), start=1)
+    ]
+
+
+def render_triage_reminder(message: TriageReminder) -> RenderedMessage:
+    line = f"⏰ The five questions are still unanswered after {plural(message.minutes, 'minute')}."
+    return RenderedMessage(
+        line,
+        [
+            section(line),
+            _answer_button(message.incident.id, "Answer the five questions", primary=True),
+        ],
+    )
+
+
+def render_runbook_switch_offer(offer: RunbookSwitchOffer) -> RenderedMessage:
+    layer = LAYER_LABELS[offer.suggested].lower()
+    current, suggested = offer.current.label.lower(), offer.suggested.label.lower()
+    line = (
+        f"Question 1 says the failure is in {layer}, but this is a {current} incident. "
+        f"Switch to the {suggested} runbook?"
+    )
+    buttons = actions(
+        "runbook-switch",
+        button(
+            f"Switch to {suggested} runbook",
+            ids.ACTION_SWITCH_RUNBOOK,
+            ids.switch_value(offer.incident_id, offer.suggested.value),
+            primary=True,
+        ),
+        button("Keep current", ids.ACTION_KEEP_RUNBOOK, offer.incident_id),
+    )
+    return RenderedMessage(line, [section(line), buttons])
+
+
+def _answer_button(incident_id: str, label: str, *, primary: bool = False) -> Block:
+    return actions(
+        "triage-open", button(label, ids.ACTION_OPEN_TRIAGE, incident_id, primary=primary)
+    )

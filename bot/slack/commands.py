@@ -1,0 +1,94 @@
+"""`/incident …` text parsed into commands. Pure: no Slack client, no database."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.errors import UsageError
+from bot.domain.kinds import IncidentKind
+
+
+@dataclass(frozen=True)
+class OpenNow:
+    kind: IncidentKind
+    title: str
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """`/incident open` alone: ask with a modal."""
+
+
+@dataclass(frozen=True)
+class Status:
+    pass
+
+
+@dataclass(frozen=True)
+class Update:
+    text: str
+
+
+@dataclass(frozen=True)
+class HandOver:
+    user: str
+
+
+@dataclass(frozen=True)
+class Resolve:
+    summary: str
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    pass
+
+
+Command = OpenNow | OpenForm | Status | Update | HandOver | Resolve | ShowHelp
+
+SUBCOMMANDS = ("open", "status", "update", "commander", "resolve", "help")
+# Slack escapes mentions as <@U123|name> (or <@U123>) when the command has should_escape.
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def parse(text: str) -> Command:
+    words = text.split(maxsplit=1)
+    if not words:
+        return ShowHelp()
+    sub, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if sub == "open":
+        return _open(rest)
+    if sub == "status":
+        return Status()
+    if sub == "update":
+        if not rest:
+            raise UsageError("Say what changed: `/incident update rolled back prompt to v12`.")
+        return Update(rest)
+    if sub == "commander":
+        return HandOver(_user(rest))
+    if sub == "resolve":
+        return Resolve(rest)
+    if sub == "help":
+        return ShowHelp()
+    valid = ", ".join(f"`{s}`" for s in SUBCOMMANDS)
+    raise UsageError(
+        f"Unknown subcommand `{sub}`. Valid subcommands: {valid}. Try `/incident help`."
+    )
+
+
+def _open(rest: str) -> Command:
+    if not rest:
+        return OpenForm()
+    kind_word, _, title = rest.partition(" ")
+    kind = IncidentKind.parse(kind_word)
+    if not title.strip():
+        raise UsageError(f"Give the incident a title: `/incident open {kind.value} <title>`.")
+    return OpenNow(kind, title.strip())
+
+
+def _user(rest: str) -> str:
+    found = _MENTION.match(rest.strip())
+    if not found:
+        raise UsageError("Name the new commander with a mention: `/incident commander @alice`.")
+    return found.group(1)

@@ -1,0 +1,49 @@
+"""The `/incident` subcommands, as `/incident help` shows them.
+
+One table, so the command parser, the help message and the docs agree on what exists.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class HelpLine(NamedTuple):
+    usage: str
+    description: str
+    example: str
+
+    @property
+    def subcommand(self) -> str:
+        return self.usage.split()[1]
+
+
+HELP_LINES = (
+    HelpLine(
+        "/incident open <kind> <title>",
+        "Open an incident channel with the kind's runbook checklist and the five questions. "
+        "`/incident open` alone opens a form.",
+        "/incident open quality answers cite the old refund policy",
+    ),
+    HelpLine(
+        "/incident status",
+        "Show status, elapsed time, checklist progress, the five answers and the commander.",
+        "/incident status",
+    ),
+    HelpLine(
+        "/incident update <text>",
+        "Post a status update in the incident channel and to stakeholders.",
+        "/incident update rolled back prompt to v12, eval score recovering",
+    ),
+    HelpLine(
+        "/incident commander @user",
+        "Hand the incident commander role to someone else.",
+        "/incident commander @alice",
+    ),
+    HelpLine(
+        "/incident resolve [summary]",
+        "Resolve the incident, with an optional one-line summary.",
+        "/incident resolve prompt v13 rolled back to v12; evals back above 0.85",
+    ),
+    HelpLine("/incident help", "Show this list.", "/incident help"),
+)

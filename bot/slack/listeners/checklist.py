@@ -1,0 +1,29 @@
+"""Ticking a checklist step: one checkbox per step, so each click says exactly one thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.services.checklists import set_step
+from bot.services.deps import Deps
+from bot.services.lookup import incident_in_channel
+from bot.slack.ids import ACTION_TOGGLE_STEP, step_position
+from bot.slack.replies import answer_errors
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ACTION_TOGGLE_STEP)
+    async def on_toggle(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        channel, user = body["container"]["channel_id"], body["user"]["id"]
+        done = bool(action.get("selected_options"))
+
+        async def toggle() -> None:
+            incident = await incident_in_channel(deps, channel)
+            await set_step(deps, incident.id, step_position(action["block_id"]), done, user)
+
+        await answer_errors(respond, toggle)

@@ -1,0 +1,79 @@
+"""The five questions: the Answer button, the modal's submission, and the runbook switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.domain.kinds import IncidentKind
+from bot.domain.messages import FiveQuestionsModal
+from bot.services import triage
+from bot.services.deps import Deps
+from bot.services.lookup import incident_by_id
+from bot.services.requests import first_delivery
+from bot.slack import forms
+from bot.slack.ids import (
+    ACTION_KEEP_RUNBOOK,
+    ACTION_OPEN_TRIAGE,
+    ACTION_SWITCH_RUNBOOK,
+    CALLBACK_FIVE_QUESTIONS,
+)
+from bot.slack.replies import answer_errors, replacing, request_key
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ACTION_OPEN_TRIAGE)
+    async def on_answer_button(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+
+        async def ask() -> None:
+            incident = await incident_by_id(deps, action["value"])
+            await deps.chat.open_modal(body["trigger_id"], FiveQuestionsModal(incident))
+
+        await answer_errors(respond, ask)
+
+    @app.view(CALLBACK_FIVE_QUESTIONS)
+    async def on_answers(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
+        try:
+            incident_id, answers = forms.parse_five_questions(
+                view["state"]["values"],
+                view["private_metadata"],
+                body["user"]["id"],
+                deps.clock.now(),
+            )
+        except forms.FormError as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        await ack()
+        if await first_delivery(deps, request_key(body)):
+            await triage.record_answers(deps, incident_id, answers)
+
+    @app.action(ACTION_SWITCH_RUNBOOK)
+    async def on_switch(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        incident_id, _, kind = action["value"].partition(":")
+        user = body["user"]["id"]
+
+        async def switch() -> None:
+            notice = await triage.switch_runbook(deps, incident_id, IncidentKind.parse(kind), user)
+            await respond(**replacing(notice))
+
+        await answer_errors(respond, switch)
+
+    @app.action(ACTION_KEEP_RUNBOOK)
+    async def on_keep(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+
+        async def keep() -> None:
+            await incident_by_id(deps, action["value"])
+            notice = await triage.keep_runbook(deps, action["value"], body["user"]["id"])
+            await respond(**replacing(notice))
+
+        await answer_errors(respond, keep)

@@ -1,0 +1,27 @@
+"""SqlIdempotencyRepo: the first claim of a key wins, across retries and replicas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store import upsert
+from bot.store.models import IdempotencyKeyRow
+
+
+class SqlIdempotencyRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, key: str, at: datetime) -> bool:
+        # ON CONFLICT DO NOTHING rather than catching IntegrityError: a failed INSERT would
+        # abort the caller's whole transaction on PostgreSQL. A concurrent claimer of the same
+        # key waits on the unique index until this transaction ends, then sees the conflict.
+        stmt = (
+            upsert.insert(self._session, IdempotencyKeyRow)
+            .values(key=key, created_at=at)
+            .on_conflict_do_nothing(index_elements=[IdempotencyKeyRow.key])
+            .returning(IdempotencyKeyRow.key)
+        )
+        return (await self._session.scalar(stmt)) is not None

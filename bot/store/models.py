@@ -1,0 +1,141 @@
+"""The ORM tables. Rows never leave bot/store: the repositories translate them to domain objects.
+
+Enum-valued fields are stored as their string values, so adding a kind or an event type needs no
+migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in and out on every backend. SQLite keeps no offset, so it stores naive UTC
+    text, which also sorts and compares correctly there."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Deterministic constraint names, so migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    title: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str]
+    status: Mapped[str]
+    service: Mapped[str | None]
+    opened_by: Mapped[str]
+    commander: Mapped[str]
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    summary: Mapped[str | None] = mapped_column(Text)
+    runbook_key: Mapped[str | None]
+    runbook_version: Mapped[str | None]
+    channel_id: Mapped[str | None] = mapped_column(unique=True)
+    channel_name: Mapped[str | None]
+    header_ts: Mapped[str | None]
+    questions_ts: Mapped[str | None]
+    checklist_ts: Mapped[list[str]]
+
+
+class ChecklistStepRow(Base):
+    __tablename__ = "checklist_steps"
+
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    section: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    action: Mapped[str | None]
+    checked_by: Mapped[str | None]
+    checked_at: Mapped[datetime | None]
+
+
+class TriageAnswersRow(Base):
+    __tablename__ = "triage_answers"
+
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    failure_layer: Mapped[str]
+    recent_change_choice: Mapped[str]
+    recent_change_detail: Mapped[str] = mapped_column(Text)
+    rollback_available_choice: Mapped[str]
+    rollback_available_detail: Mapped[str] = mapped_column(Text)
+    human_review_needed_choice: Mapped[str]
+    human_review_needed_detail: Mapped[str] = mapped_column(Text)
+    examples_destination: Mapped[str]
+    answered_by: Mapped[str]
+    answered_at: Mapped[datetime]
+
+
+class TimelineEventRow(Base):
+    __tablename__ = "timeline_events"
+    # Serves for_incident: one incident's events in the order they happened.
+    __table_args__ = (Index("ix_timeline_events_incident_id_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    incident_id: Mapped[str]
+    at: Mapped[datetime]
+    type: Mapped[str]
+    actor: Mapped[str]
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
+
+
+class ReminderRow(Base):
+    __tablename__ = "reminders"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(index=True)
+    kind: Mapped[str]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    fired_at: Mapped[datetime | None]
+
+
+class IdempotencyKeyRow(Base):
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime]

@@ -1,0 +1,60 @@
+"""SqlReminderRepo: durable reminders, each claimed by exactly one process."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.reminders import Reminder, ReminderKind
+from bot.store.models import ReminderRow
+
+
+class SqlReminderRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, reminder: Reminder) -> None:
+        await self._session.execute(
+            insert(ReminderRow).values(
+                id=reminder.id,
+                incident_id=reminder.incident_id,
+                kind=reminder.kind.value,
+                due_at=reminder.due_at,
+                fired_at=None,
+            )
+        )
+
+    async def claim_due(self, now: datetime, limit: int = 50) -> list[Reminder]:
+        # One statement, the usual queue pattern: on PostgreSQL rows another transaction holds
+        # are skipped, not waited for; SQLite has one writer at a time, so it needs no lock.
+        due = (
+            select(ReminderRow.id)
+            .where(ReminderRow.due_at <= now, ReminderRow.fired_at.is_(None))
+            .order_by(ReminderRow.due_at, ReminderRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self._session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.id.in_(due), ReminderRow.fired_at.is_(None))
+            .values(fired_at=now)
+            .returning(
+                ReminderRow.id, ReminderRow.incident_id, ReminderRow.kind, ReminderRow.due_at
+            )
+            .execution_options(synchronize_session=False)
+        )
+        claimed = [
+            Reminder(id=id_, incident_id=incident_id, kind=ReminderKind(kind), due_at=due_at)
+            for id_, incident_id, kind, due_at in rows.tuples()
+        ]
+        return sorted(claimed, key=lambda r: (r.due_at, r.id))  # RETURNING keeps no order
+
+    async def cancel_for(self, incident_id: str) -> None:
+        """Drop the incident's pending reminders; fired ones stay as a record."""
+        await self._session.execute(
+            delete(ReminderRow)
+            .where(ReminderRow.incident_id == incident_id, ReminderRow.fired_at.is_(None))
+            .execution_options(synchronize_session=False)
+        )

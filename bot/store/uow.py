@@ -1,0 +1,62 @@
+"""SqlUnitOfWork: one session, one transaction; whatever is not committed is rolled back."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.ports import IdempotencyRepo, IncidentRepo, ReminderRepo, TimelineRepo
+from bot.store.idempotency import SqlIdempotencyRepo
+from bot.store.incidents import SqlIncidentRepo
+from bot.store.reminders import SqlReminderRepo
+from bot.store.timeline import SqlTimelineRepo
+
+
+class SqlUnitOfWork:
+    incidents: IncidentRepo
+    timeline: TimelineRepo
+    reminders: ReminderRepo
+    idempotency: IdempotencyRepo
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._session is not None:
+            raise RuntimeError("a unit of work is entered once; make a new one")
+        self._session = session = self._sessions()
+        self.incidents = SqlIncidentRepo(session)
+        self.timeline = SqlTimelineRepo(session)
+        self.reminders = SqlReminderRepo(session)
+        self.idempotency = SqlIdempotencyRepo(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._active()
+        try:
+            await session.rollback()  # a no-op after commit()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self._active().commit()
+
+    def _active(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("use the unit of work in `async with`")
+        return self._session
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)

@@ -1,0 +1,1 @@
+"""The HTTP edge: one Starlette app for Slack, webhooks, flags, health and metrics."""

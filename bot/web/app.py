@@ -1,0 +1,51 @@
+"""The Starlette application that hosts the Bolt app and the bot's own endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.web.metrics import Metrics
+
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+def create_web_app(
+    bolt: AsyncApp,
+    metrics: Metrics,
+    health: Callable[[], dict[str, object]],
+    lifespan: Lifespan | None = None,
+) -> Starlette:
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        metrics.count("steadyhand_slack_requests_total")
+        return await handler.handle(request)
+
+    async def healthz(request: Request) -> Response:
+        report = health()
+        return JSONResponse(report, status_code=200 if report.get("ok") else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ],
+        lifespan=lifespan or _no_lifespan,
+    )
+
+
+@asynccontextmanager
+async def _no_lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield

@@ -1,0 +1,37 @@
+"""A few counters in Prometheus' text exposition format.
+
+Small enough to write ourselves; prometheus_client's process-global registry would make every
+test share one set of numbers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+_HELP = {
+    "steadyhand_slack_requests_total": "Requests received on /slack/events.",
+    "steadyhand_incidents_opened_total": "Incidents opened.",
+    "steadyhand_reminders_sent_total": "Five-questions reminders sent.",
+    "steadyhand_job_failures_total": "Scheduled job runs that failed.",
+}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter({name: 0 for name in _HELP})
+
+    def count(self, name: str, by: int = 1) -> None:
+        self._counts[name] += by
+
+    def value(self, name: str) -> int:
+        return self._counts[name]
+
+    def render(self) -> str:
+        lines = []
+        for name in sorted(self._counts):
+            lines += [
+                f"# HELP {name} {_HELP.get(name, name)}",
+                f"# TYPE {name} counter",
+                f"{name} {self._counts[name]}",
+            ]
+        return "\n".join(lines) + "\n"

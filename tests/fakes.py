@@ -1,0 +1,279 @@
+"""In-memory adapters for service tests, honouring the same contracts as bot/store.
+
+A FakeUnitOfWork works on its own copy of the shared FakeDatabase and replays its writes onto it
+on commit, so a test catches a forgotten `commit()`. Objects are deep-copied on the way in and
+out, so a test also catches a forgotten `update()`/`update_step()`. Claims (idempotency keys,
+due reminders) held by an open unit of work are invisible to the others, as with row locks.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+
+from bot.domain.checklists import ChecklistStep
+from bot.domain.incidents import Incident
+from bot.domain.reminders import Reminder
+from bot.domain.timeline import TimelineEvent
+from bot.ports import IdempotencyRepo, IncidentRepo, ReminderRepo, TimelineRepo
+
+
+@dataclass
+class FakeTables:
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    timeline: list[tuple[int, TimelineEvent]] = field(default_factory=list)
+    reminders: dict[str, Reminder] = field(default_factory=dict)
+    fired_at: dict[str, datetime] = field(default_factory=dict)  # reminder id → when claimed
+    idempotency_keys: dict[str, datetime] = field(default_factory=dict)
+
+
+Write = Callable[[FakeTables], None]
+
+
+@dataclass
+class FakeDatabase:
+    """What a real database would hold: committed state, plus the claims of open work."""
+
+    tables: FakeTables = field(default_factory=FakeTables)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    held_keys: set[str] = field(default_factory=set)
+    held_reminders: set[str] = field(default_factory=set)
+
+
+def _aware(*values: datetime | None) -> None:
+    for value in values:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC")
+
+
+class FakeIncidentRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, incident: Incident) -> None:
+        tables = self._uow.tables
+        if incident.id in tables.incidents:
+            raise ValueError(f"duplicate incident id {incident.id!r}")
+        if incident.channel_id and any(
+            i.channel_id == incident.channel_id for i in tables.incidents.values()
+        ):
+            raise ValueError(f"duplicate channel id {incident.channel_id!r}")
+        _check(incident)
+        stored = copy.deepcopy(incident)
+        stored.steps.sort(key=lambda s: s.position)
+        self._uow.write(lambda t: t.incidents.__setitem__(stored.id, copy.deepcopy(stored)))
+
+    async def get(self, incident_id: str) -> Incident | None:
+        return copy.deepcopy(self._uow.tables.incidents.get(incident_id))
+
+    async def get_by_channel(self, channel_id: str) -> Incident | None:
+        found = (i for i in self._uow.tables.incidents.values() if i.channel_id == channel_id)
+        return copy.deepcopy(next(found, None))
+
+    async def update(self, incident: Incident) -> None:
+        if incident.id not in self._uow.tables.incidents:
+            raise LookupError(f"no incident {incident.id!r} to update")
+        _check(incident)
+        own = copy.deepcopy(incident)
+
+        def write(tables: FakeTables) -> None:
+            new = copy.deepcopy(own)
+            new.steps = tables.incidents[own.id].steps  # steps are written one by one
+            tables.incidents[own.id] = new
+
+        self._uow.write(write)
+
+    async def update_step(self, incident_id: str, step: ChecklistStep) -> None:
+        stored = self._uow.tables.incidents.get(incident_id)
+        if stored is None or all(s.position != step.position for s in stored.steps):
+            raise LookupError(f"incident {incident_id!r} has no step at position {step.position}")
+        _aware(step.checked_at)
+
+        def write(tables: FakeTables) -> None:
+            steps = tables.incidents[incident_id].steps
+            steps[:] = [step if s.position == step.position else s for s in steps]
+
+        self._uow.write(write)
+
+    async def replace_steps(self, incident_id: str, steps: Sequence[ChecklistStep]) -> None:
+        _aware(*(s.checked_at for s in steps))
+        new = sorted(steps, key=lambda s: s.position)
+
+        def write(tables: FakeTables) -> None:
+            if incident_id in tables.incidents:
+                tables.incidents[incident_id].steps = list(new)
+
+        self._uow.write(write)
+
+
+def _check(incident: Incident) -> None:
+    answered_at = incident.answers.answered_at if incident.answers else None
+    _aware(incident.opened_at, incident.resolved_at, answered_at)
+    _aware(*(s.checked_at for s in incident.steps))
+
+
+class FakeTimelineRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def append(self, event: TimelineEvent) -> None:
+        _aware(event.at)
+        # Through JSON, as the database stores it: tuples come back as lists, and data that is
+        # not JSON-serialisable fails here as it would there.
+        stored = TimelineEvent(
+            incident_id=event.incident_id,
+            at=event.at,
+            type=event.type,
+            actor=event.actor,
+            text=event.text,
+            data=json.loads(json.dumps(event.data)),
+        )
+        event_id = next(self._uow.db.ids)  # ids are handed out on insert, not on commit
+        self._uow.write(lambda t: t.timeline.append((event_id, copy.deepcopy(stored))))
+
+    async def for_incident(self, incident_id: str) -> list[TimelineEvent]:
+        mine = [(e.at, i, e) for i, e in self._uow.tables.timeline if e.incident_id == incident_id]
+        return [copy.deepcopy(e) for _, _, e in sorted(mine, key=lambda r: (r[0], r[1]))]
+
+
+class FakeReminderRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, reminder: Reminder) -> None:
+        if reminder.id in self._uow.tables.reminders:
+            raise ValueError(f"duplicate reminder id {reminder.id!r}")
+        _aware(reminder.due_at)
+        self._uow.write(lambda t: t.reminders.__setitem__(reminder.id, reminder))
+
+    async def claim_due(self, now: datetime, limit: int = 50) -> list[Reminder]:
+        _aware(now)
+        db, tables = self._uow.db, self._uow.tables
+        due = sorted(
+            (
+                r
+                for r in tables.reminders.values()
+                if r.due_at <= now
+                and r.id not in tables.fired_at
+                and r.id not in db.tables.fired_at  # fired by a commit since we began
+                and r.id not in db.held_reminders  # claimed by another open unit of work
+            ),
+            key=lambda r: (r.due_at, r.id),
+        )[:limit]
+        ids = {r.id for r in due}
+        self._uow.hold(reminders=ids)
+        self._uow.write(lambda t: t.fired_at.update(dict.fromkeys(ids, now)))
+        return due
+
+    async def cancel_for(self, incident_id: str) -> None:
+        def write(tables: FakeTables) -> None:
+            for r in list(tables.reminders.values()):
+                if r.incident_id == incident_id and r.id not in tables.fired_at:
+                    del tables.reminders[r.id]
+
+        self._uow.write(write)
+
+
+class FakeIdempotencyRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def claim(self, key: str, at: datetime) -> bool:
+        _aware(at)
+        db = self._uow.db
+        seen = (
+            key in self._uow.tables.idempotency_keys
+            or key in db.tables.idempotency_keys
+            or key in db.held_keys
+        )
+        if seen:
+            return False
+        self._uow.hold(keys={key})
+        self._uow.write(lambda t: t.idempotency_keys.__setitem__(key, at))
+        return True
+
+
+class FakeUnitOfWork:
+    def __init__(self, db: FakeDatabase | None = None) -> None:
+        self.db = db or FakeDatabase()
+        self.committed = False
+        # Typed as the ports, as the protocol's attributes are: assignable, so invariant.
+        self.incidents: IncidentRepo = FakeIncidentRepo(self)
+        self.timeline: TimelineRepo = FakeTimelineRepo(self)
+        self.reminders: ReminderRepo = FakeReminderRepo(self)
+        self.idempotency: IdempotencyRepo = FakeIdempotencyRepo(self)
+        self._begin()
+
+    @property
+    def tables(self) -> FakeTables:
+        """This unit of work's view: the shared state when it began, plus its own writes."""
+        return self._tables
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        if self._writes:
+            raise RuntimeError("writes made outside `async with` would be lost; commit them first")
+        self._begin()  # see what others committed since this unit of work was made
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    async def commit(self) -> None:
+        for write in self._writes:
+            write(self.db.tables)
+        self.committed = True
+        self._release()
+        self._begin()
+
+    def rollback(self) -> None:
+        self._release()
+        self._begin()
+
+    def write(self, write: Write) -> None:
+        write(self._tables)
+        self._writes.append(write)
+
+    def hold(self, *, keys: Iterable[str] = (), reminders: Iterable[str] = ()) -> None:
+        """Claim keys or reminders until commit or rollback, as row locks would."""
+        self._held_keys.update(keys)
+        self._held_reminders.update(reminders)
+        self.db.held_keys.update(self._held_keys)
+        self.db.held_reminders.update(self._held_reminders)
+
+    def _begin(self) -> None:
+        self._tables = copy.deepcopy(self.db.tables)
+        self._writes: list[Write] = []
+        self._held_keys: set[str] = set()
+        self._held_reminders: set[str] = set()
+
+    def _release(self) -> None:
+        self.db.held_keys -= self._held_keys
+        self.db.held_reminders -= self._held_reminders
+
+
+class FakeUnitOfWorkFactory:
+    """Every unit of work it makes shares one FakeDatabase, as SqlUnitOfWorks share a database."""
+
+    def __init__(self, db: FakeDatabase | None = None) -> None:
+        self.db = db or FakeDatabase()
+        self.made: list[FakeUnitOfWork] = []
+
+    def __call__(self) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.db)
+        self.made.append(uow)
+        return uow
+
+    @property
+    def committed(self) -> bool:
+        """Whether any unit of work it made has committed."""
+        return any(uow.committed for uow in self.made)

@@ -1,0 +1,48 @@
+import pytest
+
+from bot.domain.errors import UsageError
+from bot.domain.kinds import IncidentKind
+from bot.slack import commands as c
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("open quality answers degraded", c.OpenNow(IncidentKind.QUALITY, "answers degraded")),
+        ("OPEN Retrieval  wrong  source ", c.OpenNow(IncidentKind.RETRIEVAL, "wrong  source")),
+        ("open", c.OpenForm()),
+        ("status", c.Status()),
+        ("update rolled back prompt", c.Update("rolled back prompt")),
+        ("commander <@U123ABC|alice>", c.HandOver("U123ABC")),
+        ("commander <@W0BOB>", c.HandOver("W0BOB")),
+        ("resolve", c.Resolve("")),
+        ("resolve prompt v12 restored", c.Resolve("prompt v12 restored")),
+        ("help", c.ShowHelp()),
+        ("", c.ShowHelp()),
+    ],
+)
+def test_parses_every_subcommand(text: str, expected: c.Command) -> None:
+    assert c.parse(text) == expected
+
+
+def test_unknown_subcommand_lists_the_valid_ones() -> None:
+    with pytest.raises(UsageError) as caught:
+        c.parse("reopen now")
+    message = str(caught.value)
+    assert "`reopen`" in message
+    for sub in c.SUBCOMMANDS:
+        assert f"`{sub}`" in message
+
+
+def test_unknown_kind_lists_the_valid_kinds() -> None:
+    with pytest.raises(UsageError) as caught:
+        c.parse("open vibes everything is off")
+    assert "vibes" in str(caught.value)
+    for kind in IncidentKind:
+        assert kind.value in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["open quality", "update", "commander alice", "commander"])
+def test_incomplete_subcommands_say_what_is_missing(text: str) -> None:
+    with pytest.raises(UsageError, match="`/incident"):
+        c.parse(text)
