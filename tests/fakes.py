@@ -12,9 +12,10 @@ import copy
 import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import overload
 
 from bot.domain.checklists import ChecklistStep
 from bot.domain.incidents import Incident
@@ -45,10 +46,35 @@ class FakeDatabase:
     held_reminders: set[str] = field(default_factory=set)
 
 
-def _aware(*values: datetime | None) -> None:
-    for value in values:
-        if value is not None and value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC")
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
+def _utc(value: datetime | None) -> datetime | None:
+    """As the database hands datetimes back: aware, in UTC; naive ones are refused."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC")
+    return value.astimezone(UTC)
+
+
+def _step_utc(step: ChecklistStep) -> ChecklistStep:
+    return replace(step, checked_at=_utc(step.checked_at))
+
+
+def _incident_utc(incident: Incident) -> Incident:
+    """A deep copy, with every datetime in UTC and the steps in order."""
+    answers = incident.answers
+    return replace(
+        copy.deepcopy(incident),
+        opened_at=_utc(incident.opened_at),
+        resolved_at=_utc(incident.resolved_at),
+        steps=sorted((_step_utc(s) for s in incident.steps), key=lambda s: s.position),
+        answers=None
+        if answers is None
+        else replace(answers, answered_at=_utc(answers.answered_at)),
+    )
 
 
 class FakeIncidentRepo:
@@ -63,9 +89,7 @@ class FakeIncidentRepo:
             i.channel_id == incident.channel_id for i in tables.incidents.values()
         ):
             raise ValueError(f"duplicate channel id {incident.channel_id!r}")
-        _check(incident)
-        stored = copy.deepcopy(incident)
-        stored.steps.sort(key=lambda s: s.position)
+        stored = _incident_utc(incident)
         self._uow.write(lambda t: t.incidents.__setitem__(stored.id, copy.deepcopy(stored)))
 
     async def get(self, incident_id: str) -> Incident | None:
@@ -78,8 +102,7 @@ class FakeIncidentRepo:
     async def update(self, incident: Incident) -> None:
         if incident.id not in self._uow.tables.incidents:
             raise LookupError(f"no incident {incident.id!r} to update")
-        _check(incident)
-        own = copy.deepcopy(incident)
+        own = _incident_utc(incident)
 
         def write(tables: FakeTables) -> None:
             new = copy.deepcopy(own)
@@ -92,7 +115,7 @@ class FakeIncidentRepo:
         stored = self._uow.tables.incidents.get(incident_id)
         if stored is None or all(s.position != step.position for s in stored.steps):
             raise LookupError(f"incident {incident_id!r} has no step at position {step.position}")
-        _aware(step.checked_at)
+        step = _step_utc(step)
 
         def write(tables: FakeTables) -> None:
             steps = tables.incidents[incident_id].steps
@@ -101,8 +124,7 @@ class FakeIncidentRepo:
         self._uow.write(write)
 
     async def replace_steps(self, incident_id: str, steps: Sequence[ChecklistStep]) -> None:
-        _aware(*(s.checked_at for s in steps))
-        new = sorted(steps, key=lambda s: s.position)
+        new = sorted((_step_utc(s) for s in steps), key=lambda s: s.position)
 
         def write(tables: FakeTables) -> None:
             if incident_id in tables.incidents:
@@ -111,23 +133,16 @@ class FakeIncidentRepo:
         self._uow.write(write)
 
 
-def _check(incident: Incident) -> None:
-    answered_at = incident.answers.answered_at if incident.answers else None
-    _aware(incident.opened_at, incident.resolved_at, answered_at)
-    _aware(*(s.checked_at for s in incident.steps))
-
-
 class FakeTimelineRepo:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
     async def append(self, event: TimelineEvent) -> None:
-        _aware(event.at)
         # Through JSON, as the database stores it: tuples come back as lists, and data that is
         # not JSON-serialisable fails here as it would there.
         stored = TimelineEvent(
             incident_id=event.incident_id,
-            at=event.at,
+            at=_utc(event.at),
             type=event.type,
             actor=event.actor,
             text=event.text,
@@ -148,11 +163,11 @@ class FakeReminderRepo:
     async def add(self, reminder: Reminder) -> None:
         if reminder.id in self._uow.tables.reminders:
             raise ValueError(f"duplicate reminder id {reminder.id!r}")
-        _aware(reminder.due_at)
-        self._uow.write(lambda t: t.reminders.__setitem__(reminder.id, reminder))
+        stored = replace(reminder, due_at=_utc(reminder.due_at))
+        self._uow.write(lambda t: t.reminders.__setitem__(stored.id, stored))
 
     async def claim_due(self, now: datetime, limit: int = 50) -> list[Reminder]:
-        _aware(now)
+        now = _utc(now)
         db, tables = self._uow.db, self._uow.tables
         due = sorted(
             (
@@ -184,7 +199,7 @@ class FakeIdempotencyRepo:
         self._uow = uow
 
     async def claim(self, key: str, at: datetime) -> bool:
-        _aware(at)
+        at = _utc(at)
         db = self._uow.db
         seen = (
             key in self._uow.tables.idempotency_keys

@@ -18,7 +18,9 @@ T0_UTC = datetime(2026, 11, 22, 8, 33, 7, 123456, tzinfo=UTC)
 def steps() -> list[ChecklistStep]:
     return [
         ChecklistStep(0, "First checks", "Compare eval scores with yesterday"),
-        ChecklistStep(1, "First checks", "Check the prompt registry", checked_by="U2", checked_at=T0),
+        ChecklistStep(
+            1, "First checks", "Check the prompt registry", checked_by="U2", checked_at=T0
+        ),
         ChecklistStep(2, "Safe fallbacks", "Roll back the prompt", action="rollback:prompt"),
     ]
 

@@ -6,6 +6,7 @@ itself (see routes.py).
 
 from __future__ import annotations
 
+from bot.sandbox.args import Args
 from bot.sandbox.content import message_content
 from bot.sandbox.entities import JSON, Channel, UploadedFile
 from bot.sandbox.errors import SlackError
@@ -34,10 +35,9 @@ def complete_upload(call: Call) -> JSON:
     workspace, args = call.workspace, call.args
     uploads = _uploaded_files(call)
     channels = _share_targets(call)
-    content = message_content(
-        _comment_args(call),
-        require_content=False,
-    )
+    # The message that carries the files says the initial comment, or what its blocks say.
+    comment = Args({"text": args.values.get("initial_comment"), "blocks": args.values.get("blocks")})
+    content = message_content(comment, require_content=False)
     for channel in channels:
         message = workspace.post(
             channel,
@@ -82,12 +82,6 @@ def _share_targets(call: Call) -> list[Channel]:
             raise SlackError("not_in_channel")
         channels.append(channel)
     return channels
-
-
-def _comment_args(call: Call) -> Args:
-    # The message that carries the files says `initial_comment`, or what `blocks` say.
-    values = {"text": call.args.values.get("initial_comment"), "blocks": call.args.values.get("blocks")}
-    return Args(values)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -57,12 +57,12 @@ def _heading(page: ChecklistPage) -> str:
 def _step(incident_id: str, step: ChecklistStep, section_name: str | None) -> Block:
     below: list[str] = []
     if step.action:
-        action = step.action.replace("`", "'")  # a backtick inside would end the code span
+        action = truncate(step.action.replace("`", "'"), 200)  # a backtick would end the span
         below.append(f"Suggested action: `{escape(action)}`")
     if step.checked_by:
         when = f" · {date_token(step.checked_at)}" if step.checked_at else ""
         below.append(f"✅ {mention(step.checked_by)}{when}")
-    above = f"*{escape(section_name)}*\n" if section_name else ""
+    above = f"*{truncate(escape(section_name), 200)}*\n" if section_name else ""
     tail = "".join(f"\n{line}" for line in below)
     room = SECTION_TEXT_MAX - len(above) - len(tail)
     text = above + truncate(f"{step.position + 1}. {escape(step.text)}", room) + tail

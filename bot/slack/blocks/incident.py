@@ -22,7 +22,7 @@ from bot.slack.blocks.text import channel_link, date_token, duration, escape, me
 
 def render_incident_header(message: IncidentHeader) -> RenderedMessage:
     incident, runbook = message.incident, message.runbook
-    blocks: list[Block] = [header(incident.title), fields(_facts(incident, runbook))]
+    blocks: list[Block] = [header(incident.title or "Incident"), fields(_facts(incident, runbook))]
     if runbook is None:
         problem = message.runbook_problem or "No runbook is set up for this kind of incident."
         blocks += sections(f":warning: *No checklist:* {escape(problem)}", max_blocks=10)

@@ -53,7 +53,7 @@ def sections(
 ) -> list[Block]:
     """As many sections as `text` needs. If it needs more than `max_blocks`, the last one
     says how much is not shown and where to read it: text is never dropped silently."""
-    chunks = split_mrkdwn(text)
+    chunks = split_mrkdwn(text) or ["—"]  # Slack refuses an empty section
     if len(chunks) > max_blocks:
         hidden = sum(len(chunk) for chunk in chunks[max_blocks - 1 :])
         where = f"; read it in {rest_is_in}" if rest_is_in else ""

@@ -11,7 +11,7 @@ from bot.slack.help import HELP_LINES
 
 def render_notice(notice: Notice) -> RenderedMessage:
     text = f":warning: {notice.text}" if notice.is_error else notice.text
-    return RenderedMessage(notification(text), sections(escape(text)))
+    return RenderedMessage(notification(text) or "Steadyhand", sections(escape(text)))
 
 
 def render_help() -> RenderedMessage:

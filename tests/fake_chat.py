@@ -1,0 +1,59 @@
+"""An in-memory Chat for service unit tests: remembers what would have been said."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.domain.messages import Message, Modal
+from bot.ports import ChannelNameTaken
+
+
+@dataclass
+class Posted:
+    channel: str
+    ts: str
+    message: Message
+    versions: list[Message] = field(default_factory=list)
+
+
+class FakeChat:
+    def __init__(self, taken_names: Sequence[str] = ()) -> None:
+        self.channels: dict[str, str] = {f"C-{n}": n for n in taken_names}
+        self.members: dict[str, set[str]] = {}
+        self.topics: dict[str, str] = {}
+        self.posted: list[Posted] = []
+        self.ephemeral: list[tuple[str, str, Message]] = []
+        self.modals: list[tuple[str, Modal]] = []
+
+    async def create_channel(self, name: str) -> str:
+        if name in self.channels.values():
+            raise ChannelNameTaken(name)
+        channel = f"C{len(self.channels) + 1:04d}"
+        self.channels[channel] = name
+        return channel
+
+    async def invite(self, channel: str, users: Sequence[str]) -> None:
+        self.members.setdefault(channel, set()).update(users)
+
+    async def set_topic(self, channel: str, topic: str) -> None:
+        self.topics[channel] = topic
+
+    async def post(self, channel: str, message: Message) -> str:
+        ts = f"{len(self.posted) + 1}.000000"
+        self.posted.append(Posted(channel, ts, message, [message]))
+        return ts
+
+    async def update(self, channel: str, ts: str, message: Message) -> None:
+        found = next(p for p in self.posted if p.channel == channel and p.ts == ts)
+        found.message = message
+        found.versions.append(message)
+
+    async def post_ephemeral(self, channel: str, user: str, message: Message) -> None:
+        self.ephemeral.append((channel, user, message))
+
+    async def open_modal(self, trigger_id: str, modal: Modal) -> None:
+        self.modals.append((trigger_id, modal))
+
+    def in_channel(self, channel: str) -> list[Message]:
+        return [p.message for p in self.posted if p.channel == channel]
