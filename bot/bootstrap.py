@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from bot.scheduler.jobs import build_scheduler
 from bot.services.deps import Deps, Policy
 from bot.slack.app import build_bolt_app
 from bot.slack.chat import SlackChat
+from bot.slack.inflight import InFlight
 from bot.store.database import create_engine
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
@@ -28,6 +30,9 @@ from bot.web.app import create_web_app
 from bot.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+# On shutdown, how long to let acked Slack requests finish their work.
+SHUTDOWN_GRACE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Runtime:
     metrics: Metrics
     bolt: AsyncApp
     web: Starlette
+    inflight: InFlight
 
 
 async def build_runtime(
@@ -66,7 +72,8 @@ async def build_runtime(
         ),
     )
     metrics = Metrics()
-    bolt = build_bolt_app(settings.slack_signing_secret, client, deps)
+    inflight = InFlight()
+    bolt = build_bolt_app(settings.slack_signing_secret, client, deps, inflight)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -78,6 +85,11 @@ async def build_runtime(
         finally:
             if scheduler:
                 scheduler.shutdown(wait=False)
+            try:
+                async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
+                    await inflight.wait_idle()
+            except TimeoutError:
+                log.error("Stopped with %d Slack requests still being handled", inflight.running)
             await engine.dispose()
 
     def health() -> dict[str, object]:
@@ -88,4 +100,4 @@ async def build_runtime(
         }
 
     web = create_web_app(bolt, metrics, health, lifespan)
-    return Runtime(settings, engine, deps, metrics, bolt, web)
+    return Runtime(settings, engine, deps, metrics, bolt, web, inflight)

@@ -92,9 +92,13 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import play
+    from bot.demo import check_runbooks_dir, play
 
-    print(asyncio.run(play()))
+    runbooks_dir = Path(os.environ.get("RUNBOOKS_DIR") or "runbooks")
+    check_runbooks_dir(runbooks_dir)
+    # The conversation is the output; the server's own logging would drown it.
+    logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "WARNING").upper())
+    print(asyncio.run(play(runbooks_dir)))
     return 0
 
 

@@ -28,4 +28,4 @@ async def serve(settings: Settings, *, port: int, socket_mode: bool) -> None:
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
     log.info("Steadyhand connecting over Socket Mode; HTTP on :%d", port)
-    await asyncio.gather(server.serve(), handler.start_async())
+    await asyncio.gather(server.serve(), handler.start_async())  # type: ignore[no-untyped-call]

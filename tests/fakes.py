@@ -100,8 +100,14 @@ class FakeIncidentRepo:
         return copy.deepcopy(next(found, None))
 
     async def update(self, incident: Incident) -> None:
-        if incident.id not in self._uow.tables.incidents:
+        tables = self._uow.tables
+        if incident.id not in tables.incidents:
             raise LookupError(f"no incident {incident.id!r} to update")
+        if incident.channel_id and any(
+            i.channel_id == incident.channel_id and i.id != incident.id
+            for i in tables.incidents.values()
+        ):
+            raise ValueError(f"duplicate channel id {incident.channel_id!r}")
         own = _incident_utc(incident)
 
         def write(tables: FakeTables) -> None:

@@ -21,10 +21,9 @@ MANAGERS_GROUP = "S_MANAGERS"
 GENERAL_CHANNEL = "C_GENERAL"
 
 
-def seeded_workspace(clock: Callable[[], float]) -> Workspace:
-    workspace = Workspace(
-        Team(id=TEAM_ID, name="Steadyhand Sandbox", domain="steadyhand-sandbox"), clock
-    )
+def seeded_workspace(clock: Callable[[], float], *, trigger_ttl: float = 3.0) -> Workspace:
+    team = Team(id=TEAM_ID, name="Steadyhand Sandbox", domain="steadyhand-sandbox")
+    workspace = Workspace(team, clock, trigger_ttl=trigger_ttl)
     people = [
         User(BOT_USER_ID, "steadyhand", "Steadyhand", "", bot_id=BOT_ID),
         User(ALICE, "alice", "Alice Archer", "alice@example.com", tz="Europe/Paris"),
@@ -41,6 +40,11 @@ def seeded_workspace(clock: Callable[[], float]) -> Workspace:
         workspace.usergroups[group.id] = group
     # The bot is deliberately not in #general: posting there must fail until it joins.
     workspace.add_channel(
-        "general", ALICE, [BOB, CAROL], is_general=True, channel_id=GENERAL_CHANNEL
+        "general",
+        ALICE,
+        [BOB, CAROL],
+        is_general=True,
+        channel_id=GENERAL_CHANNEL,
+        announce=False,
     )
     return workspace

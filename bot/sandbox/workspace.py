@@ -28,9 +28,7 @@ from bot.sandbox.errors import SlackError
 
 
 class Workspace:
-    def __init__(
-        self, team: Team, clock: Callable[[], float], *, trigger_ttl: float = 3.0
-    ) -> None:
+    def __init__(self, team: Team, clock: Callable[[], float], *, trigger_ttl: float = 3.0) -> None:
         self.team = team
         self.clock = clock
         # Slack's trigger ids expire after three seconds.
@@ -87,9 +85,7 @@ class Workspace:
 
     def channel_by_name(self, name: str) -> Channel | None:
         name = name.removeprefix("#")
-        return next(
-            (ch for ch in self.channels.values() if ch.name == name and not ch.is_im), None
-        )
+        return next((ch for ch in self.channels.values() if ch.name == name and not ch.is_im), None)
 
     def message(self, channel_id: str, ts: str, *, error: str = "message_not_found") -> Message:
         found = self.channel_messages.get(channel_id, {}).get(ts)
@@ -132,7 +128,10 @@ class Workspace:
         *,
         is_general: bool = False,
         channel_id: str | None = None,
+        announce: bool = True,
     ) -> Channel:
+        """A public channel with its creator and members in it; `announce` posts the
+        "has joined" messages Slack posts (scene-setting leaves them out)."""
         channel = Channel(
             id=channel_id or self.new_id("C"),
             name=name,
@@ -142,8 +141,12 @@ class Workspace:
         )
         self.channels[channel.id] = channel
         for member in [creator, *members]:
-            if member not in channel.members:
+            if member in channel.members:
+                continue
+            if announce:
                 self.join(channel, member)
+            else:
+                channel.members.append(member)
         return channel
 
     def join(self, channel: Channel, user_id: str) -> None:
@@ -225,6 +228,12 @@ class Workspace:
         )
 
     def record(
-        self, kind: ActivityKind, message: Message, *, actor: str, version: int = 0, detail: str = ""
+        self,
+        kind: ActivityKind,
+        message: Message,
+        *,
+        actor: str,
+        version: int = 0,
+        detail: str = "",
     ) -> None:
         self.activity.append(Activity(kind, message.channel, actor, message, version, detail))

@@ -10,13 +10,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Notice
 from bot.services.deps import Deps
+from bot.slack.inflight import InFlight
 from bot.slack.listeners import checklist, commands, opening, triage
 from bot.slack.replies import ephemeral
 
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(signing_secret: str, client: AsyncWebClient, deps: Deps) -> AsyncApp:
+def build_bolt_app(
+    signing_secret: str, client: AsyncWebClient, deps: Deps, inflight: InFlight
+) -> AsyncApp:
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -24,7 +27,7 @@ def build_bolt_app(signing_secret: str, client: AsyncWebClient, deps: Deps) -> A
         process_before_response=False,
     )
     for feature in (commands, checklist, triage, opening):
-        feature.register(app, deps)
+        feature.register(app, deps, inflight)
     app.error(_on_unhandled_error)
     return app
 

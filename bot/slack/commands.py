@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind
+from bot.slack.help import HELP_LINES
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ class ShowHelp:
 
 Command = OpenNow | OpenForm | Status | Update | HandOver | Resolve | ShowHelp
 
-SUBCOMMANDS = ("open", "status", "update", "commander", "resolve", "help")
+SUBCOMMANDS = tuple(dict.fromkeys(line.subcommand for line in HELP_LINES))
 # Slack escapes mentions as <@U123|name> (or <@U123>) when the command has should_escape.
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 
 
 def parse(text: str) -> Command:

@@ -57,7 +57,8 @@ def parse_open_incident(view_state: ViewState, private_metadata: str) -> OpenInc
         # Only a view we did not build lacks it; the error must still sit on an input.
         form.fail(ids.FIELD_KIND, "This form lost track of its channel; run /incident open again.")
     form.raise_errors()
-    assert kind is not None and title is not None and severity is not None  # raise_errors saw to it
+    # raise_errors saw to these; the assert tells mypy.
+    assert kind is not None and title is not None and severity is not None
     return OpenIncidentForm(kind, title, severity, service, private_metadata)
 
 
@@ -73,7 +74,9 @@ def parse_five_questions(
     if not private_metadata:
         form.fail(ids.FIELD_Q1, "This form lost track of its incident; press Answer again.")
     form.raise_errors()
-    assert layer and recent_change and rollback and review and destination  # raise_errors saw to it
+    # raise_errors saw to these; the assert tells mypy.
+    assert layer is not None and destination is not None
+    assert recent_change is not None and rollback is not None and review is not None
     answers = TriageAnswers(
         failure_layer=layer,
         recent_change=recent_change,

@@ -6,12 +6,17 @@ renamed id can never leave a button without a listener.
 
 from __future__ import annotations
 
+import re
+
 from bot.domain.errors import UsageError
 
 _STEP_PREFIX = "step-"
 
 # Buttons and checkboxes in messages (action_id).
-ACTION_TOGGLE_STEP = "checklist.toggle"  # value "{incident_id}:{position}", one per step block
+# One checkbox per step block; each gets its own action_id (`checklist.toggle.3`) because
+# Slack's validators disagree on whether action_ids may repeat across a message's blocks.
+ACTION_TOGGLE_STEP = "checklist.toggle"  # prefix; option value "{incident_id}:{position}"
+ACTION_TOGGLE_STEP_PATTERN = re.compile(r"^checklist\.toggle\.\d+$")
 ACTION_OPEN_TRIAGE = "triage.open"  # value incident_id; opens the five-questions modal
 ACTION_SWITCH_RUNBOOK = "runbook.switch"  # value "{incident_id}:{kind}"
 ACTION_KEEP_RUNBOOK = "runbook.keep"  # value incident_id
@@ -49,6 +54,10 @@ def step_position(block_id: str) -> int:
     if block_id == number or not (number.isascii() and number.isdigit()):
         raise UsageError(f"`{block_id}` is not a checklist step.")
     return int(number)
+
+
+def step_action_id(position: int) -> str:
+    return f"{ACTION_TOGGLE_STEP}.{position}"
 
 
 def step_value(incident_id: str, position: int) -> str:

@@ -47,7 +47,7 @@ class SqlReminderRepo:
         )
         claimed = [
             Reminder(id=id_, incident_id=incident_id, kind=ReminderKind(kind), due_at=due_at)
-            for id_, incident_id, kind, due_at in rows.tuples()
+            for id_, incident_id, kind, due_at in rows
         ]
         return sorted(claimed, key=lambda r: (r.due_at, r.id))  # RETURNING keeps no order
 

@@ -48,5 +48,5 @@ class SqlTimelineRepo:
                 text=text,
                 data=data,
             )
-            for at, type_, actor, text, data in rows.tuples()
+            for at, type_, actor, text, data in rows
         ]

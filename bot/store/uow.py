@@ -25,7 +25,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._session is not None:
-            raise RuntimeError("a unit of work is entered once; make a new one")
+            raise RuntimeError("this unit of work is already in use")
         self._session = session = self._sessions()
         self.incidents = SqlIncidentRepo(session)
         self.timeline = SqlTimelineRepo(session)
@@ -40,6 +40,7 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session = self._active()
+        self._session = None
         try:
             await session.rollback()  # a no-op after commit()
         finally:

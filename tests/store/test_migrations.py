@@ -8,7 +8,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
 from bot.store.database import create_engine
-from bot.store.migrations import alembic_config, current_revision, head_revision, upgrade_database
+from bot.store.migrations import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    migrating,
+    upgrade_database,
+)
 from bot.store.models import Base
 
 
@@ -41,11 +47,7 @@ async def test_downgrade_to_base_removes_every_table(migrated_url: str) -> None:
         command.downgrade(config, "base")
         return inspect(connection).get_table_names()
 
-    engine = create_engine(migrated_url)
-    try:
-        async with engine.begin() as connection:
-            assert await connection.run_sync(downgrade) == ["alembic_version"]
-    finally:
-        await engine.dispose()
+    async with migrating(migrated_url) as connection:
+        assert await connection.run_sync(downgrade) == ["alembic_version"]
     await upgrade_database(migrated_url)
     assert await current_revision(migrated_url) == head_revision()

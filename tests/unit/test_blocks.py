@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import typing
 from collections import Counter
@@ -267,7 +268,9 @@ def test_a_step_is_a_section_with_one_done_checkbox() -> None:
     done, todo = blocks[1], blocks[2]
     assert done["block_id"] == "step-0" and ids.step_position(done["block_id"]) == 0
     checkbox = done["accessory"]
-    assert checkbox["action_id"] == ids.ACTION_TOGGLE_STEP == "checklist.toggle"
+    assert checkbox["action_id"] == ids.step_action_id(0) == "checklist.toggle.0"
+    assert ids.ACTION_TOGGLE_STEP_PATTERN.match(checkbox["action_id"])
+    assert todo["accessory"]["action_id"] == "checklist.toggle.1"
     assert checkbox["options"] == checkbox["initial_options"]
     assert checkbox["options"][0]["value"] == "inc-7:0"
     assert checkbox["options"][0]["text"]["text"] == "Done"
@@ -493,3 +496,21 @@ def test_a_block_id_that_is_not_a_step_is_a_usage_error() -> None:
     for block_id in ("step-", "step-x", "triage-open", "step-²"):
         with pytest.raises(UsageError):
             ids.step_position(block_id)
+
+
+def test_hard_wrapped_paragraphs_and_items_read_as_one_line() -> None:
+    markdown = "Drift is often\na change.\n\n- a long\n  item\n- next  \n  after a hard break"
+    assert to_mrkdwn(markdown) == (
+        "Drift is often a change.\n\n• a long item\n• next  \n  after a hard break"
+    )
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_splitting_keeps_every_character_within_the_limit(seed: int) -> None:
+    rng = random.Random(seed)
+    words = ["a", "bb", "<@U0ALICE>", "&amp;", "x" * 700, "word", "\n", "\n\n", "é"]
+    text = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 3000)))
+    chunks = split_mrkdwn(text, limit=500)
+    assert all(0 < len(c) <= 500 for c in chunks)
+    assert "".join("".join(chunks).split()) == "".join(text.split())
+    assert "<@U0ALICE>" not in text or all(c.count("<") == c.count(">") for c in chunks)

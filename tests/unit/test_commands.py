@@ -46,3 +46,11 @@ def test_unknown_kind_lists_the_valid_kinds() -> None:
 def test_incomplete_subcommands_say_what_is_missing(text: str) -> None:
     with pytest.raises(UsageError, match="`/incident"):
         c.parse(text)
+
+
+def test_every_example_in_help_parses() -> None:
+    from bot.slack.help import HELP_LINES
+
+    assert set(c.SUBCOMMANDS) == {"open", "status", "update", "commander", "resolve", "help"}
+    for line in HELP_LINES:
+        c.parse(line.example.removeprefix("/incident ").replace("@alice", "<@U0ALICE|alice>"))

@@ -36,7 +36,9 @@ def complete_upload(call: Call) -> JSON:
     uploads = _uploaded_files(call)
     channels = _share_targets(call)
     # The message that carries the files says the initial comment, or what its blocks say.
-    comment = Args({"text": args.values.get("initial_comment"), "blocks": args.values.get("blocks")})
+    comment = Args(
+        {"text": args.values.get("initial_comment"), "blocks": args.values.get("blocks")}
+    )
     content = message_content(comment, require_content=False)
     for channel in channels:
         message = workspace.post(

@@ -21,7 +21,7 @@ def open_view(call: Call) -> JSON:
     definition = _definition(call, expected_type="modal")
     for stale in workspace.modal_stacks.get(user, []):
         workspace.views[stale].closed = True
-    view = _new_view(workspace, user, definition, root_view_id=None)
+    view = new_view(workspace, user, definition, root_view_id=None)
     workspace.modal_stacks[user] = [view.id]
     return _reply(call, view)
 
@@ -35,7 +35,7 @@ def push(call: Call) -> JSON:
     if len(stack) >= MAX_MODAL_STACK:
         raise SlackError("push_limit_reached")
     definition = _definition(call, expected_type="modal")
-    view = _new_view(workspace, user, definition, root_view_id=stack[0], previous=stack[-1])
+    view = new_view(workspace, user, definition, root_view_id=stack[0], previous=stack[-1])
     stack.append(view.id)
     return _reply(call, view)
 
@@ -54,7 +54,7 @@ def update(call: Call) -> JSON:
         raise SlackError("not_found")
     _check_hash(call, view)
     view.definition = _definition(call, expected_type=view.type, replacing=view)
-    view.hash = _new_hash(workspace)
+    view.hash = new_hash(workspace)
     return _reply(call, view)
 
 
@@ -64,12 +64,12 @@ def publish(call: Call) -> JSON:
     definition = _definition(call, expected_type="home")
     current = workspace.views.get(workspace.home_views.get(user, ""))
     if current is None:
-        current = _new_view(workspace, user, definition, root_view_id=None)
+        current = new_view(workspace, user, definition, root_view_id=None)
         workspace.home_views[user] = current.id
     else:
         _check_hash(call, current)
         current.definition = definition
-        current.hash = _new_hash(workspace)
+        current.hash = new_hash(workspace)
     return _reply(call, current)
 
 
@@ -116,7 +116,7 @@ def _check_hash(call: Call, view: View) -> None:
         raise SlackError("hash_conflict")
 
 
-def _new_view(
+def new_view(
     workspace: Workspace,
     user: str,
     definition: JSON,
@@ -129,7 +129,7 @@ def _new_view(
         id=view_id,
         user=user,
         definition=definition,
-        hash=_new_hash(workspace),
+        hash=new_hash(workspace),
         root_view_id=root_view_id or view_id,
         previous_view_id=previous,
     )
@@ -137,7 +137,7 @@ def _new_view(
     return view
 
 
-def _new_hash(workspace: Workspace) -> str:
+def new_hash(workspace: Workspace) -> str:
     return f"{int(workspace.now())}.{secrets.token_hex(4)}"
 
 

@@ -73,7 +73,7 @@ def _step(incident_id: str, step: ChecklistStep, section_name: str | None) -> Bl
     }
     checkbox: Block = {
         "type": "checkboxes",
-        "action_id": ids.ACTION_TOGGLE_STEP,
+        "action_id": ids.step_action_id(step.position),
         "options": [done_option],
     }
     if step.done:

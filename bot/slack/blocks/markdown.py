@@ -16,6 +16,7 @@ _TASK = re.compile(r"^(\s*)[-*+]\s+\[([ xX])\]\s+")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_ORDERED = re.compile(r"^\s*\d+[.)]\s")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 _LINK = re.compile(r"!?\[([^\]]+)\]\(\s*(\S+?)\s*\)")
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
@@ -26,7 +27,7 @@ _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 def to_mrkdwn(markdown: str) -> str:
     lines: list[str] = []
     in_code = False
-    for line in markdown.strip("\n").split("\n"):
+    for line in _unwrap(markdown.strip("\n").split("\n")):
         if line.lstrip().startswith(FENCE):
             # Slack's code blocks take no language tag; keep the fence itself bare.
             in_code = not in_code
@@ -38,6 +39,52 @@ def to_mrkdwn(markdown: str) -> str:
     if in_code:
         lines.append(FENCE)
     return "\n".join(lines)
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join the lines of a hard-wrapped paragraph or list item: Markdown reads them as one,
+    while Slack would show every break, with the indentation, mid-sentence."""
+    joined: list[str] = []
+    in_code = False
+    for line in lines:
+        fence = line.lstrip().startswith(FENCE)
+        if (
+            not in_code
+            and not fence
+            and joined
+            and _continues(joined[-1])
+            and line.strip()
+            and not _starts_block(line)
+        ):
+            joined[-1] = f"{joined[-1].rstrip()} {line.lstrip()}"  # keeps a hard break
+        else:
+            joined.append(line)
+        if fence:
+            in_code = not in_code
+    return joined
+
+
+def _continues(previous: str) -> bool:
+    """Whether the next line may belong to `previous` (not after a blank line, a heading,
+    a rule, a fence, a table row or a hard break)."""
+    return bool(
+        previous.strip()
+        and not previous.endswith(("  ", "\\"))
+        and not _HEADING.match(previous)
+        and not _RULE.match(previous)
+        and not previous.lstrip().startswith((FENCE, "|"))
+    )
+
+
+def _starts_block(line: str) -> bool:
+    return bool(
+        _HEADING.match(line)
+        or _BULLET.match(line)
+        or _ORDERED.match(line)
+        or _QUOTE.match(line)
+        or _RULE.match(line)
+        or line.lstrip().startswith("|")
+    )
 
 
 def _line(line: str) -> str:

@@ -84,38 +84,45 @@ def notification(text: str, limit: int = 300) -> str:
 def split_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
     """Split into pieces of at most `limit` characters, on line breaks where possible.
 
-    Every character is kept. A code block cut in two is closed at the end of one piece and
+    Every character is kept. A line too long for any piece is cut at a space, filling the
+    piece it starts in. A code block cut in two is closed at the end of one piece and
     reopened at the start of the next, so neither renders as stray backticks.
     """
     room = limit - 2 * (len(FENCE) + 1)  # space to close and reopen a code block
     chunks: list[str] = []
     lines: list[str] = []
-    size = 0
     in_fence = False
-    for line in (piece for raw in text.split("\n") for piece in _hard_split(raw, room)):
-        if lines and size + 1 + len(line) > room:
-            body = "\n".join(lines)
-            chunks.append(f"{body}\n{FENCE}" if in_fence else body)
-            lines, size = ([FENCE], len(FENCE)) if in_fence else ([], 0)
-        size += len(line) + (1 if lines else 0)
+
+    def space_left() -> int:
+        return room - sum(len(line) + 1 for line in lines)
+
+    def flush() -> None:
+        body = "\n".join(lines)
+        chunks.append(f"{body}\n{FENCE}" if in_fence else body)
+        lines[:] = [FENCE] if in_fence else []
+
+    for whole in text.split("\n"):
+        line = whole
+        while len(line) > space_left():
+            if len(line) > room and space_left() >= room // 4:
+                head, line = _split_line(line, space_left())
+                lines.append(head)
+            flush()
         lines.append(line)
-        if line.count(FENCE) % 2:
+        if whole.count(FENCE) % 2:
             in_fence = not in_fence
     chunks.append("\n".join(lines))
     return [chunk.strip("\n") for chunk in chunks if chunk.strip()]
 
 
-def _hard_split(line: str, room: int) -> list[str]:
-    pieces: list[str] = []
-    while len(line) > room:
-        safe = len(_cut(line, room)) or room
-        cut = line.rfind(" ", safe // 2, safe)
-        if cut <= 0 or line.rfind("<", 0, cut) > line.rfind(">", 0, cut):
-            cut = safe  # no space, or the space is inside a <…> token
-        pieces.append(line[:cut])
-        line = line[cut:].lstrip(" ")
-    pieces.append(line)
-    return pieces
+def _split_line(line: str, width: int) -> tuple[str, str]:
+    """The longest head of `line` within `width` that ends at a space (or, without one, at
+    a safe character), and the rest."""
+    safe = len(_cut(line, width)) or width
+    cut = line.rfind(" ", safe // 2, safe)
+    if cut <= 0 or line.rfind("<", 0, cut) > line.rfind(">", 0, cut):
+        cut = safe  # no space, or the space is inside a <…> token
+    return line[:cut], line[cut:].lstrip(" ")
 
 
 def _cut(text: str, limit: int, *, markup: bool = True) -> str:

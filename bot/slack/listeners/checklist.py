@@ -9,12 +9,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.services.checklists import set_step
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
-from bot.slack.ids import ACTION_TOGGLE_STEP, step_position
+from bot.slack.ids import ACTION_TOGGLE_STEP_PATTERN, step_position
+from bot.slack.inflight import InFlight
 from bot.slack.replies import answer_errors
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ACTION_TOGGLE_STEP)
+def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
+    @app.action(ACTION_TOGGLE_STEP_PATTERN)
+    @inflight.track
     async def on_toggle(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:

@@ -15,11 +15,13 @@ from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
 from bot.services.requests import first_delivery
 from bot.slack import commands as c
+from bot.slack.inflight import InFlight
 from bot.slack.replies import answer_errors, ephemeral, request_key
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
     @app.command("/incident")
+    @inflight.track
     async def on_incident(
         ack: AsyncAck, command: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:

@@ -6,19 +6,21 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+import bot.slack.forms as forms
 from bot.domain.errors import SteadyhandError
 from bot.domain.messages import Notice
 from bot.ports import ChatError
 from bot.services.deps import Deps
 from bot.services.opening import OpenIncident, open_incident
 from bot.services.requests import first_delivery
-from bot.slack import forms
 from bot.slack.ids import CALLBACK_OPEN_INCIDENT
+from bot.slack.inflight import InFlight
 from bot.slack.replies import request_key
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
     @app.view(CALLBACK_OPEN_INCIDENT)
+    @inflight.track
     async def on_open_form(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
         try:
             form = forms.parse_open_incident(view["state"]["values"], view["private_metadata"])

@@ -6,24 +6,26 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+import bot.slack.forms as forms
 from bot.domain.kinds import IncidentKind
 from bot.domain.messages import FiveQuestionsModal
 from bot.services import triage
 from bot.services.deps import Deps
 from bot.services.lookup import incident_by_id
 from bot.services.requests import first_delivery
-from bot.slack import forms
 from bot.slack.ids import (
     ACTION_KEEP_RUNBOOK,
     ACTION_OPEN_TRIAGE,
     ACTION_SWITCH_RUNBOOK,
     CALLBACK_FIVE_QUESTIONS,
 )
+from bot.slack.inflight import InFlight
 from bot.slack.replies import answer_errors, replacing, request_key
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
     @app.action(ACTION_OPEN_TRIAGE)
+    @inflight.track
     async def on_answer_button(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
@@ -36,6 +38,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await answer_errors(respond, ask)
 
     @app.view(CALLBACK_FIVE_QUESTIONS)
+    @inflight.track
     async def on_answers(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
         try:
             incident_id, answers = forms.parse_five_questions(
@@ -52,6 +55,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await triage.record_answers(deps, incident_id, answers)
 
     @app.action(ACTION_SWITCH_RUNBOOK)
+    @inflight.track
     async def on_switch(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
@@ -66,6 +70,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await answer_errors(respond, switch)
 
     @app.action(ACTION_KEEP_RUNBOOK)
+    @inflight.track
     async def on_keep(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:

@@ -6,6 +6,8 @@ Add a migration (development only): `alembic -c bot/store/alembic.ini revision -
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -19,7 +21,7 @@ from bot.store.database import create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent
 # Replicas starting together on PostgreSQL take turns; any constant shared by all of them works.
-ADVISORY_LOCK_KEY = 0x5754_4459  # "STDY"
+ADVISORY_LOCK_KEY = 0x5354_4459  # "STDY"
 
 
 def alembic_config() -> Config:
@@ -37,19 +39,8 @@ def head_revision() -> str:
 
 async def upgrade_database(url: str) -> None:
     """Bring the schema to the newest revision; safe to call from several processes at once."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            if connection.dialect.name == "sqlite":
-                await _upgrade_sqlite(connection)
-            else:
-                async with connection.begin():
-                    await connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                    )
-                    await connection.run_sync(_upgrade)
-    finally:
-        await engine.dispose()
+    async with migrating(url) as connection:
+        await connection.run_sync(_upgrade)
 
 
 async def current_revision(url: str) -> str | None:
@@ -64,22 +55,36 @@ async def current_revision(url: str) -> str | None:
         await engine.dispose()
 
 
-async def _upgrade_sqlite(connection: AsyncConnection) -> None:
-    # SQLite alters a table by copying it; with foreign keys on, dropping the old copy would
-    # cascade-delete the rows that refer to it. The pragma only takes effect outside a
-    # transaction, so switch it off first, then check the keys before committing.
-    # BEGIN IMMEDIATE makes the whole upgrade one transaction and queues other upgraders.
-    await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+@asynccontextmanager
+async def migrating(url: str) -> AsyncIterator[AsyncConnection]:
+    """A connection to migrate on, in one transaction that only one process holds at a time;
+    committed when the block ends, rolled back if it raises."""
+    engine = create_engine(url)
     try:
-        await connection.run_sync(_upgrade)
-        broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
-        if broken:
-            raise RuntimeError(f"the migration left rows with dangling foreign keys: {broken}")
-    except BaseException:
-        await connection.rollback()
-        raise
-    await connection.commit()
+        async with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # SQLite alters a table by copying it; with foreign keys on, dropping the old
+                # copy would cascade-delete the rows that refer to it. The pragma only works
+                # outside a transaction, so it goes first, and the keys are checked at the end.
+                # BEGIN IMMEDIATE takes the write lock now, so other upgraders queue.
+                await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+            try:
+                yield connection
+                if connection.dialect.name == "sqlite":
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling foreign keys: {broken}")
+            except BaseException:
+                await connection.rollback()
+                raise
+            await connection.commit()
+    finally:
+        await engine.dispose()
 
 
 def _upgrade(connection: Connection) -> None:

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from bot.store.database import create_engine, normalize_url
-from bot.store.models import Base
+from bot.store.database import normalize_url
+from bot.store.migrations import migrating
+from bot.store.models import Base, UtcDateTime
+
+
+def render_item(kind: str, item: object, autogen: AutogenContext) -> str | Literal[False]:
+    """Write the models' UtcDateTime as the plain type it stores, so that migrations never
+    import app code (which changes later, while a migration must not)."""
+    if kind == "type" and isinstance(item, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations(connection: Connection) -> None:
@@ -22,18 +33,15 @@ def run_migrations(connection: Connection) -> None:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=True,  # SQLite can only alter tables by copying them
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
 
 
 async def run_with_url(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run_migrations)
-    finally:
-        await engine.dispose()
+    async with migrating(url) as connection:
+        await connection.run_sync(run_migrations)
 
 
 def url_from_command_line() -> str:
