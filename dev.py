@@ -36,7 +36,7 @@ def install(force: bool = False) -> None:
     ).hexdigest()
     if not force and STAMP.exists() and STAMP.read_text() == wanted:
         return
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("steadyhand needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)

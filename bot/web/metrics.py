@@ -10,7 +10,6 @@ from collections import Counter
 
 _HELP = {
     "steadyhand_slack_requests_total": "Requests received on /slack/events.",
-    "steadyhand_incidents_opened_total": "Incidents opened.",
     "steadyhand_reminders_sent_total": "Five-questions reminders sent.",
     "steadyhand_job_failures_total": "Scheduled job runs that failed.",
 }

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.domain.incidents import Incident
 from bot.sandbox import SlackSandbox
 from bot.sandbox.entities import Channel
 from bot.services.lookup import incident_in_channel
 from bot.stage import Stage
-from bot.domain.incidents import Incident
 
 JSON = dict[str, Any]
 
@@ -30,7 +30,9 @@ async def incident_of(stage: Stage, channel: Channel) -> Incident:
 
 def text_of(message: JSON) -> str:
     """Everything written in a message, blocks included, as one string."""
-    return message.get("text", "") + "\n" + json.dumps(message.get("blocks", []), ensure_ascii=False)
+    return (
+        message.get("text", "") + "\n" + json.dumps(message.get("blocks", []), ensure_ascii=False)
+    )
 
 
 def action_ids(message: JSON) -> set[str]:
@@ -45,7 +47,8 @@ def action_ids(message: JSON) -> set[str]:
 def with_action(messages: list[JSON], action_id: str) -> list[JSON]:
     """Messages holding an element whose action_id is `action_id` or starts `action_id.`."""
     return [
-        m for m in messages
+        m
+        for m in messages
         if any(a == action_id or a.startswith(action_id + ".") for a in action_ids(m))
     ]
 

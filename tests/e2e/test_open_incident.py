@@ -46,7 +46,9 @@ async def test_open_by_command_creates_the_channel_and_posts_everything(stage: S
     async with stage.runtime.deps.uow() as uow:
         events = await uow.timeline.for_incident(incident.id)
     assert [e.type for e in events] == [
-        EventType.OPENED, EventType.CHANNEL_CREATED, EventType.QUESTIONS_ASKED
+        EventType.OPENED,
+        EventType.CHANNEL_CREATED,
+        EventType.QUESTIONS_ASKED,
     ]
     assert events[0].actor == ALICE and events[0].at.tzinfo is not None
 
@@ -55,16 +57,24 @@ async def test_open_by_form(stage: Stage) -> None:
     await stage.command("alice", "#general", "open")
     view = stage.sandbox.open_views(ALICE)[-1]
     assert view["callback_id"] == CALLBACK_OPEN_INCIDENT
-    response = await stage.driver.view_submission("alice", view["id"], values={
-        "kind": "retrieval", "title": "Wrong sources cited", "severity": "sev1",
-        "service": "support-bot",
-    })
+    response = await stage.driver.view_submission(
+        "alice",
+        view["id"],
+        values={
+            "kind": "retrieval",
+            "title": "Wrong sources cited",
+            "severity": "sev1",
+            "service": "support-bot",
+        },
+    )
     assert response.status_code == 200
     await stage.settle()
     channel = only_incident_channel(stage.sandbox)
     incident = await incident_of(stage, channel)
     assert (incident.kind, incident.severity, incident.service) == (
-        IncidentKind.RETRIEVAL, Severity.SEV1, "support-bot"
+        IncidentKind.RETRIEVAL,
+        Severity.SEV1,
+        "support-bot",
     )
     assert "SEV1" in text_of(stage.sandbox.messages(channel.id)[0])
     assert stage.sandbox.open_views(ALICE) == []
@@ -73,9 +83,14 @@ async def test_open_by_form(stage: Stage) -> None:
 async def test_form_with_a_missing_title_stays_open_with_the_error(stage: Stage) -> None:
     await stage.command("alice", "#general", "open")
     view = stage.sandbox.open_views(ALICE)[-1]
-    response = await stage.driver.view_submission("alice", view["id"], values={
-        "kind": "cost", "title": "   ",
-    })
+    response = await stage.driver.view_submission(
+        "alice",
+        view["id"],
+        values={
+            "kind": "cost",
+            "title": "   ",
+        },
+    )
     await stage.settle()
     assert response.json()["response_action"] == "errors"
     assert "title" in response.json()["errors"]

@@ -58,7 +58,9 @@ def answers(layer: IncidentKind = IncidentKind.QUALITY) -> TriageAnswers:
 async def test_opening_posts_header_checklist_and_questions_and_records_it() -> None:
     chat = FakeChat()
     deps = make_deps(chat)
-    incident = await open_incident(deps, OpenIncident(IncidentKind.QUALITY, "Answers degraded", "U1"))
+    incident = await open_incident(
+        deps, OpenIncident(IncidentKind.QUALITY, "Answers degraded", "U1")
+    )
 
     assert incident.channel_name == "inc-20261122-answers-degraded"
     assert chat.members[incident.channel_id] == {"U1"}
@@ -72,7 +74,9 @@ async def test_opening_posts_header_checklist_and_questions_and_records_it() -> 
     stored = await incident_by_id(deps, incident.id)
     assert stored.header_ts and stored.questions_ts and stored.checklist_ts
     assert await events(deps, incident.id) == [
-        EventType.OPENED, EventType.CHANNEL_CREATED, EventType.QUESTIONS_ASKED
+        EventType.OPENED,
+        EventType.CHANNEL_CREATED,
+        EventType.QUESTIONS_ASKED,
     ]
 
 

@@ -1,0 +1,39 @@
+"""The manifest asks for exactly the bot scopes that the calls the bot makes need."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from bot.demo import script
+from bot.sandbox.seed import GENERAL_CHANNEL
+from tests.e2e.conftest import ROOT, StageFactory
+from tests.e2e.helpers import only_incident_channel
+from tests.support.slack_specs import specs_dir
+
+
+async def test_every_scope_used_is_granted_and_every_granted_scope_used(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    config = tmp_path / "steadyhand.yml"
+    config.write_text(f"stakeholder_channel: {GENERAL_CHANNEL}\n")
+    async with make_stage(env={"STEADYHAND_CONFIG": str(config)}) as stage:
+        await stage.command("carol", "#general", "open")  # the form: views.open
+        await script(stage)
+        channel = only_incident_channel(stage.sandbox)
+        await stage.command("alice", channel.id, "update stakeholders hear this")  # joins
+        methods = {call.method for call in stage.sandbox.calls}
+
+    granted = set(
+        yaml.safe_load((ROOT / "manifest.yml").read_text())["oauth_config"]["scopes"]["bot"]
+    )
+    used: set[str] = set()
+    for method in sorted(methods):
+        spec = json.loads((specs_dir() / "methods" / f"{method}.json").read_text())
+        accepted = set(spec.get("scope", {}).get("bot", []))
+        if accepted:
+            assert accepted & granted, f"{method} needs one of {sorted(accepted)}"
+            used |= accepted & granted
+    assert granted - {"commands"} == used, "granted but never needed"
