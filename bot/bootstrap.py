@@ -21,8 +21,8 @@ from bot.runbooks.loader import load_library
 from bot.scheduler.jobs import build_scheduler
 from bot.services.deps import Deps, Policy
 from bot.slack.app import build_bolt_app
+from bot.slack.background import Background
 from bot.slack.chat import SlackChat
-from bot.slack.inflight import InFlight
 from bot.store.database import create_engine
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
@@ -43,7 +43,7 @@ class Runtime:
     metrics: Metrics
     bolt: AsyncApp
     web: Starlette
-    inflight: InFlight
+    background: Background
 
 
 async def build_runtime(
@@ -72,8 +72,8 @@ async def build_runtime(
         ),
     )
     metrics = Metrics()
-    inflight = InFlight()
-    bolt = build_bolt_app(settings.slack_signing_secret, client, deps, inflight)
+    background = Background()
+    bolt = build_bolt_app(settings.slack_signing_secret, client, deps, background)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -87,9 +87,10 @@ async def build_runtime(
                 scheduler.shutdown(wait=False)
             try:
                 async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
-                    await inflight.wait_idle()
+                    await background.wait_idle()
             except TimeoutError:
-                log.error("Stopped with %d Slack requests still being handled", inflight.running)
+                log.error("Stopped with %d Slack requests still being handled", background.busy)
+            await background.stop()
             await engine.dispose()
 
     def health() -> dict[str, object]:
@@ -100,4 +101,4 @@ async def build_runtime(
         }
 
     web = create_web_app(bolt, metrics, health, lifespan)
-    return Runtime(settings, engine, deps, metrics, bolt, web, inflight)
+    return Runtime(settings, engine, deps, metrics, bolt, web, background)

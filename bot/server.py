@@ -16,8 +16,10 @@ log = logging.getLogger(__name__)
 
 async def serve(settings: Settings, *, port: int, socket_mode: bool) -> None:
     runtime = await build_runtime(settings)
+    # uvicorn follows LOG_LEVEL too (its access log is at INFO).
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
     server = uvicorn.Server(
-        uvicorn.Config(runtime.web, host="0.0.0.0", port=port, log_level="info", lifespan="on")
+        uvicorn.Config(runtime.web, host="0.0.0.0", port=port, log_level=level, lifespan="on")
     )
     if not socket_mode:
         log.info("Steadyhand listening on :%d (Slack → POST /slack/events)", port)

@@ -33,7 +33,7 @@ class Stage:
 
     async def settle(self) -> None:
         """Wait until the bot has finished the work it acked."""
-        await self.runtime.inflight.wait_idle()
+        await self.runtime.background.wait_idle()
 
     async def command(self, user: str, channel: str, text: str) -> httpx.Response:
         response = await self.driver.slash_command(user, channel, text)

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Notice
 from bot.services.deps import Deps
-from bot.slack.inflight import InFlight
+from bot.slack.background import Background
 from bot.slack.listeners import checklist, commands, opening, triage
 from bot.slack.replies import ephemeral
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def build_bolt_app(
-    signing_secret: str, client: AsyncWebClient, deps: Deps, inflight: InFlight
+    signing_secret: str, client: AsyncWebClient, deps: Deps, background: Background
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
@@ -27,7 +27,7 @@ def build_bolt_app(
         process_before_response=False,
     )
     for feature in (commands, checklist, triage, opening):
-        feature.register(app, deps, inflight)
+        feature.register(app, deps, background)
     app.error(_on_unhandled_error)
     return app
 

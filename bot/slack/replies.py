@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.errors import SteadyhandError
 from bot.domain.messages import Message, Notice
-from bot.ports import ChatError
+from bot.ports import Chat, ChatError
 from bot.slack.blocks import render
+
+log = logging.getLogger(__name__)
 
 
 def ephemeral(message: Message) -> dict[str, Any]:
@@ -34,13 +37,49 @@ def request_key(body: dict[str, Any]) -> str:
     return f"body:{digest}"
 
 
-async def answer_errors(
-    respond: Callable[..., Awaitable[Any]], work: Callable[[], Awaitable[Message | None]]
-) -> None:
-    """Run `work`; tell the asker what went wrong if it was refused, else show its reply."""
-    try:
-        reply = await work()
-    except (SteadyhandError, ChatError) as exc:
-        reply = Notice(str(exc), is_error=True)
-    if reply is not None:
-        await respond(**ephemeral(reply))
+Tell = Callable[[Message], Awaitable[None]]
+
+
+def by_response_url(respond: Callable[..., Awaitable[Any]]) -> Tell:
+    """Answer a slash command or a click where it happened, visible to the asker only."""
+
+    async def tell(message: Message) -> None:
+        await respond(**ephemeral(message))
+
+    return tell
+
+
+def by_direct_message(chat: Chat, user: str) -> Tell:
+    """Answer a modal submission, which has no place of its own to answer in."""
+
+    async def tell(message: Message) -> None:
+        await chat.post(user, message)
+
+    return tell
+
+
+def answering(
+    tell: Tell, work: Callable[[], Awaitable[Message | None]]
+) -> Callable[[], Awaitable[None]]:
+    """A job that runs `work` and shows its reply to the asker, or what went wrong.
+
+    This is the edge of each request's work: a refusal is told as it is, anything else is
+    logged and told as a failure on our side, so nobody is left waiting for nothing.
+    """
+
+    async def job() -> None:
+        try:
+            reply = await work()
+        except (SteadyhandError, ChatError) as exc:
+            reply = Notice(str(exc), is_error=True)
+        except Exception as exc:
+            log.exception("Handling a Slack request failed")
+            reply = Notice(
+                f"Something failed on our side ({type(exc).__name__}); "
+                "it is in the bot's log. Please try again.",
+                is_error=True,
+            )
+        if reply is not None:
+            await tell(reply)
+
+    return job

@@ -9,14 +9,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.services.checklists import set_step
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
+from bot.slack.background import Background
 from bot.slack.ids import ACTION_TOGGLE_STEP_PATTERN, step_position
-from bot.slack.inflight import InFlight
-from bot.slack.replies import answer_errors
+from bot.slack.replies import answering, by_response_url
 
 
-def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
+def register(app: AsyncApp, deps: Deps, background: Background) -> None:
     @app.action(ACTION_TOGGLE_STEP_PATTERN)
-    @inflight.track
+    @background.track
     async def on_toggle(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
@@ -28,4 +28,4 @@ def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
             incident = await incident_in_channel(deps, channel)
             await set_step(deps, incident.id, step_position(action["block_id"]), done, user)
 
-        await answer_errors(respond, toggle)
+        background.submit(answering(by_response_url(respond), toggle))

@@ -15,13 +15,13 @@ from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
 from bot.services.requests import first_delivery
 from bot.slack import commands as c
-from bot.slack.inflight import InFlight
-from bot.slack.replies import answer_errors, ephemeral, request_key
+from bot.slack.background import Background
+from bot.slack.replies import answering, by_response_url, ephemeral, request_key
 
 
-def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
+def register(app: AsyncApp, deps: Deps, background: Background) -> None:
     @app.command("/incident")
-    @inflight.track
+    @background.track
     async def on_incident(
         ack: AsyncAck, command: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
@@ -34,8 +34,26 @@ def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
             await ack(**ephemeral(Help()))
             return
         await ack()
-        if await first_delivery(deps, request_key(body)):
-            await answer_errors(respond, lambda: run(deps, parsed, command))
+        tell = by_response_url(respond)
+        if isinstance(parsed, c.OpenForm):
+            # Not queued: the trigger ID that opens the form expires 3 s after the command.
+            await answering(tell, lambda: open_form(deps, command))()
+            return
+        key = request_key(body)
+
+        async def work() -> Message | None:
+            if not await first_delivery(deps, key):
+                return None  # a retry of a request already handled
+            return await run(deps, parsed, command)
+
+        background.submit(answering(tell, work))
+
+
+async def open_form(deps: Deps, command: dict[str, Any]) -> None:
+    modal = OpenIncidentModal(
+        tuple(IncidentKind), tuple(Severity), deps.policy.services, command["channel_id"]
+    )
+    await deps.chat.open_modal(command["trigger_id"], modal)
 
 
 async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | None:
@@ -44,12 +62,6 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
         case c.OpenNow(kind, title):
             incident = await open_incident(deps, OpenIncident(kind, title, user))
             return Notice(f"Opened <#{incident.channel_id}> for “{incident.title}”.")
-        case c.OpenForm():
-            modal = OpenIncidentModal(
-                tuple(IncidentKind), tuple(Severity), deps.policy.services, channel
-            )
-            await deps.chat.open_modal(command["trigger_id"], modal)
-            return None
     incident = await incident_in_channel(deps, channel)
     match cmd:
         case c.Status():

@@ -13,32 +13,33 @@ from bot.services import triage
 from bot.services.deps import Deps
 from bot.services.lookup import incident_by_id
 from bot.services.requests import first_delivery
+from bot.slack.background import Background
 from bot.slack.ids import (
     ACTION_KEEP_RUNBOOK,
     ACTION_OPEN_TRIAGE,
     ACTION_SWITCH_RUNBOOK,
     CALLBACK_FIVE_QUESTIONS,
 )
-from bot.slack.inflight import InFlight
-from bot.slack.replies import answer_errors, replacing, request_key
+from bot.slack.replies import answering, by_direct_message, by_response_url, replacing, request_key
 
 
-def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
+def register(app: AsyncApp, deps: Deps, background: Background) -> None:
     @app.action(ACTION_OPEN_TRIAGE)
-    @inflight.track
+    @background.track
     async def on_answer_button(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
 
         async def ask() -> None:
+            # Trigger IDs expire after 3 s: this job must not wait behind a long queue.
             incident = await incident_by_id(deps, action["value"])
             await deps.chat.open_modal(body["trigger_id"], FiveQuestionsModal(incident))
 
-        await answer_errors(respond, ask)
+        await answering(by_response_url(respond), ask)()
 
     @app.view(CALLBACK_FIVE_QUESTIONS)
-    @inflight.track
+    @background.track
     async def on_answers(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
         try:
             incident_id, answers = forms.parse_five_questions(
@@ -51,11 +52,16 @@ def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        if await first_delivery(deps, request_key(body)):
-            await triage.record_answers(deps, incident_id, answers)
+        key = request_key(body)
+
+        async def record() -> None:
+            if await first_delivery(deps, key):
+                await triage.record_answers(deps, incident_id, answers)
+
+        background.submit(answering(by_direct_message(deps.chat, body["user"]["id"]), record))
 
     @app.action(ACTION_SWITCH_RUNBOOK)
-    @inflight.track
+    @background.track
     async def on_switch(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
@@ -67,18 +73,17 @@ def register(app: AsyncApp, deps: Deps, inflight: InFlight) -> None:
             notice = await triage.switch_runbook(deps, incident_id, IncidentKind.parse(kind), user)
             await respond(**replacing(notice))
 
-        await answer_errors(respond, switch)
+        background.submit(answering(by_response_url(respond), switch))
 
     @app.action(ACTION_KEEP_RUNBOOK)
-    @inflight.track
+    @background.track
     async def on_keep(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
 
         async def keep() -> None:
-            await incident_by_id(deps, action["value"])
             notice = await triage.keep_runbook(deps, action["value"], body["user"]["id"])
             await respond(**replacing(notice))
 
-        await answer_errors(respond, keep)
+        background.submit(answering(by_response_url(respond), keep))
