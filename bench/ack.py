@@ -26,7 +26,6 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +61,21 @@ async def serve_sandbox() -> None:
             for block in page["blocks"]
             if block.get("block_id", "").startswith("step-")
         )
-        await say({
-            "events_url": events_url, "secret": SECRET, "channel": page["channel"],
-            "user": ALICE, "incident": incident_id, "page_ts": page["ts"], "steps": 45,
-            # Slack allows five answers per response_url; the bot answers /status once.
-            "response_urls": [
-                sandbox.issue_response_url(ALICE, page["channel"]) for _ in range(5000)
-            ],
-        })
+        await say(
+            {
+                "events_url": events_url,
+                "secret": SECRET,
+                "channel": page["channel"],
+                "user": ALICE,
+                "incident": incident_id,
+                "page_ts": page["ts"],
+                "steps": 45,
+                # Slack allows five answers per response_url; the bot answers /status once.
+                "response_urls": [
+                    sandbox.issue_response_url(ALICE, page["channel"]) for _ in range(5000)
+                ],
+            }
+        )
         await hear()  # until the parent is done
 
 
@@ -119,11 +125,18 @@ async def serve_bare() -> None:
         web = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
         del uvicorn  # serve_app wraps it
         async with serve_app(web) as base_url:
-            await say({
-                "events_url": f"{base_url}/slack/events", "secret": SECRET, "channel": "C_BENCH",
-                "user": "U_ALICE", "incident": "bench", "page_ts": "1.0", "steps": 45,
-                "response_urls": [f"{sandbox.api_url}unused"] * 5000,
-            })
+            await say(
+                {
+                    "events_url": f"{base_url}/slack/events",
+                    "secret": SECRET,
+                    "channel": "C_BENCH",
+                    "user": "U_ALICE",
+                    "incident": "bench",
+                    "page_ts": "1.0",
+                    "steps": 45,
+                    "response_urls": [f"{sandbox.api_url}unused"] * 5000,
+                }
+            )
             await hear()
 
 
@@ -151,28 +164,45 @@ def signed(secret: str, body: str) -> dict[str, str]:
 
 def request_body(info: dict[str, Any], n: int) -> str:
     if n % 2 == 0:
-        return urllib.parse.urlencode({
-            "command": "/incident", "text": "status", "user_id": info["user"],
-            "user_name": "alice", "channel_id": info["channel"], "team_id": "T_SANDBOX",
-            "api_app_id": "A_STEADYHAND", "trigger_id": f"bench.{n}.{time.time_ns()}",
-            "response_url": info["response_urls"][n // 2],
-        })
+        return urllib.parse.urlencode(
+            {
+                "command": "/incident",
+                "text": "status",
+                "user_id": info["user"],
+                "user_name": "alice",
+                "channel_id": info["channel"],
+                "team_id": "T_SANDBOX",
+                "api_app_id": "A_STEADYHAND",
+                "trigger_id": f"bench.{n}.{time.time_ns()}",
+                "response_url": info["response_urls"][n // 2],
+            }
+        )
     position = (n // 2) % info["steps"]
     checked = (n // (2 * info["steps"])) % 2 == 0
     value = f"{info['incident']}:{position}"
     option = {"text": {"type": "plain_text", "text": "Done"}, "value": value}
     payload = {
-        "type": "block_actions", "team": {"id": "T_SANDBOX"}, "api_app_id": "A_STEADYHAND",
+        "type": "block_actions",
+        "team": {"id": "T_SANDBOX"},
+        "api_app_id": "A_STEADYHAND",
         "user": {"id": info["user"], "name": "alice", "team_id": "T_SANDBOX"},
-        "container": {"type": "message", "channel_id": info["channel"],
-                      "message_ts": info["page_ts"]},
-        "channel": {"id": info["channel"]}, "trigger_id": f"bench.{n}",
+        "container": {
+            "type": "message",
+            "channel_id": info["channel"],
+            "message_ts": info["page_ts"],
+        },
+        "channel": {"id": info["channel"]},
+        "trigger_id": f"bench.{n}",
         "response_url": info["response_urls"][n // 2],
-        "actions": [{
-            "type": "checkboxes", "action_id": f"checklist.toggle.{position}",
-            "block_id": f"step-{position}", "selected_options": [option] if checked else [],
-            "action_ts": str(time.time()),
-        }],
+        "actions": [
+            {
+                "type": "checkboxes",
+                "action_id": f"checklist.toggle.{position}",
+                "block_id": f"step-{position}",
+                "selected_options": [option] if checked else [],
+                "action_ts": str(time.time()),
+            }
+        ],
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
@@ -208,7 +238,9 @@ class Child:
 
     def __init__(self, *args: str, env: dict[str, str] | None = None, talks: bool = True) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, *args], stdin=subprocess.PIPE, text=True,
+            [sys.executable, *args],
+            stdin=subprocess.PIPE,
+            text=True,
             stdout=subprocess.PIPE if talks else subprocess.DEVNULL,
             env={**os.environ, "LOG_LEVEL": "ERROR", "PYTHONPATH": str(ROOT), **(env or {})},
             cwd=ROOT,
@@ -244,12 +276,21 @@ async def app_under_test(name: str) -> AsyncIterator[dict[str, Any]]:
     sandbox = Child(__file__, "--serve", "sandbox")
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        bot = Child("-m", "bot.cli", "serve", env={
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": (await sandbox.read())["api_url"], "PORT": str(port),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
-            "RUNBOOKS_DIR": str(ROOT / "runbooks"), "STEADYHAND_CONFIG": "",
-        }, talks=False)
+        bot = Child(
+            "-m",
+            "bot.cli",
+            "serve",
+            env={
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": (await sandbox.read())["api_url"],
+                "PORT": str(port),
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
+                "RUNBOOKS_DIR": str(ROOT / "runbooks"),
+                "STEADYHAND_CONFIG": "",
+            },
+            talks=False,
+        )
         try:
             events_url = f"http://127.0.0.1:{port}/slack/events"
             await wait_for_port(port)
@@ -290,11 +331,15 @@ async def main(requests: int, concurrency: int) -> None:
             latencies = await measure(info, requests, concurrency)
         p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
         results[name] = (p50, p99)
-        print(f"{name:<11} requests={len(latencies)} in_flight={concurrency} "
-              f"p50={p50:.1f} ms p99={p99:.1f} ms")
+        print(
+            f"{name:<11} requests={len(latencies)} in_flight={concurrency} "
+            f"p50={p50:.1f} ms p99={p99:.1f} ms"
+        )
     (bare50, bare99), (sh50, sh99) = results["bare"], results["steadyhand"]
-    print(f"ratio      p50={sh50 / bare50:.2f}x p99={sh99 / bare99:.2f}x "
-          f"(target: p99 within 1.5x of bare and under 100 ms)")
+    print(
+        f"ratio      p50={sh50 / bare50:.2f}x p99={sh99 / bare99:.2f}x "
+        f"(target: p99 within 1.5x of bare and under 100 ms)"
+    )
 
 
 if __name__ == "__main__":
