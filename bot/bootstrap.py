@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,6 +24,8 @@ from bot.services.deps import Deps, Policy
 from bot.slack.app import build_bolt_app
 from bot.slack.background import Background
 from bot.slack.chat import SlackChat
+from bot.slack.listening import Listening
+from bot.slack.responses import ResponseUrls
 from bot.store.database import create_engine
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
@@ -55,9 +58,13 @@ async def build_runtime(
     library = load_library(settings.runbooks_dir)
     for problem in library.problems:
         log.warning("Runbook left out: %s", problem)
+    # One HTTP session for every call to Slack: without it slack_sdk opens a new one (and a
+    # new connection) per call.
+    http = aiohttp.ClientSession()
     client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
+        session=http,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
     )
     deps = Deps(
@@ -73,7 +80,8 @@ async def build_runtime(
     )
     metrics = Metrics()
     background = Background()
-    bolt = build_bolt_app(settings.slack_signing_secret, client, deps, background)
+    listening = Listening(deps, background, ResponseUrls(http))
+    bolt = build_bolt_app(settings.slack_signing_secret, client, listening)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -91,6 +99,7 @@ async def build_runtime(
             except TimeoutError:
                 log.error("Stopped with %d Slack requests still being handled", background.busy)
             await background.stop()
+            await http.close()
             await engine.dispose()
 
     def health() -> dict[str, object]:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from bot.domain import messages as m
 from bot.domain.checklists import STEPS_PER_MESSAGE, pages
+from bot.domain.incidents import Incident
 from bot.domain.timeline import EventType
 from bot.services.deps import Deps
 from bot.services.lookup import incident_by_id
 from bot.services.timeline import record
 
 
-async def set_step(deps: Deps, incident_id: str, position: int, done: bool, user: str) -> None:
+async def set_step(deps: Deps, incident: Incident, position: int, done: bool, user: str) -> None:
     """Record who ticked (or unticked) a step and redraw its page for everyone."""
-    incident = await incident_by_id(deps, incident_id)
+    incident_id = incident.id
     step = incident.step(position)
     if step.done == done:
         return  # already in that state: a repeat click, or two people ticking at once

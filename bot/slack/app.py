@@ -9,17 +9,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Notice
-from bot.services.deps import Deps
-from bot.slack.background import Background
 from bot.slack.listeners import checklist, commands, opening, triage
+from bot.slack.listening import Listening
 from bot.slack.replies import ephemeral
 
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(
-    signing_secret: str, client: AsyncWebClient, deps: Deps, background: Background
-) -> AsyncApp:
+def build_bolt_app(signing_secret: str, client: AsyncWebClient, listening: Listening) -> AsyncApp:
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -27,7 +24,7 @@ def build_bolt_app(
         process_before_response=False,
     )
     for feature in (commands, checklist, triage, opening):
-        feature.register(app, deps, background)
+        feature.register(app, listening)
     app.error(_on_unhandled_error)
     return app
 

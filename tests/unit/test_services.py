@@ -119,17 +119,19 @@ async def test_ticking_a_step_records_who_and_when_and_redraws_its_page() -> Non
     deps = make_deps(chat)
     incident = await open_incident(deps, OpenIncident(IncidentKind.QUALITY, "x", "U1"))
     deps.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
-    await set_step(deps, incident.id, 1, True, "U2")
-    await set_step(deps, incident.id, 1, True, "U3")  # a repeat changes nothing
+    await set_step(deps, incident, 1, True, "U2")
+    await set_step(
+        deps, await incident_by_id(deps, incident.id), 1, True, "U3"
+    )  # a repeat changes nothing
     stored = await incident_by_id(deps, incident.id)
     assert stored.steps[1].checked_by == "U2"
     assert stored.steps[1].checked_at == START + timedelta(minutes=2)
     page = next(p for p in chat.posted if isinstance(p.message, m.ChecklistPage))
     assert len(page.versions) == 2 and page.message.steps[1].done
-    await set_step(deps, incident.id, 1, False, "U2")
+    await set_step(deps, await incident_by_id(deps, incident.id), 1, False, "U2")
     assert not (await incident_by_id(deps, incident.id)).steps[1].done
     with pytest.raises(UsageError):
-        await set_step(deps, incident.id, 999, True, "U2")
+        await set_step(deps, incident, 999, True, "U2")
     assert (await events(deps, incident.id)).count(EventType.STEP_CHECKED) == 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind, Severity
@@ -15,16 +15,17 @@ from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
 from bot.services.requests import first_delivery
 from bot.slack import commands as c
-from bot.slack.background import Background
+from bot.slack.listening import Listening
 from bot.slack.replies import answering, by_response_url, ephemeral, request_key
 
 
-def register(app: AsyncApp, deps: Deps, background: Background) -> None:
+def register(app: AsyncApp, ctx: Listening) -> None:
+    deps, background = ctx.deps, ctx.background
+
     @app.command("/incident")
     @background.track
-    async def on_incident(
-        ack: AsyncAck, command: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def on_incident(ack: AsyncAck, command: dict[str, Any], body: dict[str, Any]) -> None:
+        respond = ctx.responses.to(body.get("response_url"))
         try:
             parsed = c.parse(command.get("text", ""))
         except UsageError as exc:

@@ -12,12 +12,14 @@ from bot.ports import ChatError
 from bot.services.deps import Deps
 from bot.services.opening import OpenIncident, open_incident
 from bot.services.requests import first_delivery
-from bot.slack.background import Background
 from bot.slack.ids import CALLBACK_OPEN_INCIDENT
+from bot.slack.listening import Listening
 from bot.slack.replies import Tell, answering, request_key
 
 
-def register(app: AsyncApp, deps: Deps, background: Background) -> None:
+def register(app: AsyncApp, ctx: Listening) -> None:
+    deps, background = ctx.deps, ctx.background
+
     @app.view(CALLBACK_OPEN_INCIDENT)
     @background.track
     async def on_open_form(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:

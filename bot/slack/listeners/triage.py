@@ -4,32 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 import bot.slack.forms as forms
 from bot.domain.kinds import IncidentKind
 from bot.domain.messages import FiveQuestionsModal
 from bot.services import triage
-from bot.services.deps import Deps
 from bot.services.lookup import incident_by_id
 from bot.services.requests import first_delivery
-from bot.slack.background import Background
 from bot.slack.ids import (
     ACTION_KEEP_RUNBOOK,
     ACTION_OPEN_TRIAGE,
     ACTION_SWITCH_RUNBOOK,
     CALLBACK_FIVE_QUESTIONS,
 )
+from bot.slack.listening import Listening
 from bot.slack.replies import answering, by_direct_message, by_response_url, replacing, request_key
 
 
-def register(app: AsyncApp, deps: Deps, background: Background) -> None:
+def register(app: AsyncApp, ctx: Listening) -> None:
+    deps, background = ctx.deps, ctx.background
+
     @app.action(ACTION_OPEN_TRIAGE)
     @background.track
-    async def on_answer_button(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def on_answer_button(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
         await ack()
+        respond = ctx.responses.to(body.get("response_url"))
 
         async def ask() -> None:
             # Trigger IDs expire after 3 s: this job must not wait behind a long queue.
@@ -62,10 +62,9 @@ def register(app: AsyncApp, deps: Deps, background: Background) -> None:
 
     @app.action(ACTION_SWITCH_RUNBOOK)
     @background.track
-    async def on_switch(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def on_switch(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
         await ack()
+        respond = ctx.responses.to(body.get("response_url"))
         incident_id, _, kind = action["value"].partition(":")
         user = body["user"]["id"]
 
@@ -77,10 +76,9 @@ def register(app: AsyncApp, deps: Deps, background: Background) -> None:
 
     @app.action(ACTION_KEEP_RUNBOOK)
     @background.track
-    async def on_keep(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def on_keep(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
         await ack()
+        respond = ctx.responses.to(body.get("response_url"))
 
         async def keep() -> None:
             notice = await triage.keep_runbook(deps, action["value"], body["user"]["id"])
