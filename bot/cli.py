@@ -15,8 +15,13 @@ from bot.domain.errors import ConfigError
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        level = _log_level("INFO")
+    except ConfigError as exc:
+        print(f"steadyhand: configuration error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
@@ -27,6 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def _log_level(default: str) -> int:
+    name = (os.environ.get("LOG_LEVEL") or default).upper()
+    level = logging.getLevelNamesMapping().get(name)
+    if level is None:
+        raise ConfigError("LOG_LEVEL", f"`{name}` is not one of DEBUG, INFO, WARNING, ERROR.")
+    return level
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,12 +105,13 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    # The conversation is the output; the server's own logging (some of it at import) would
+    # drown it.
+    logging.getLogger().setLevel(_log_level("WARNING"))
     from bot.demo import check_runbooks_dir, play
 
     runbooks_dir = Path(os.environ.get("RUNBOOKS_DIR") or "runbooks")
     check_runbooks_dir(runbooks_dir)
-    # The conversation is the output; the server's own logging would drown it.
-    logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "WARNING").upper())
     print(asyncio.run(play(runbooks_dir)))
     return 0
 

@@ -68,7 +68,9 @@ def _block(block: JSON, name_of: NameOf) -> list[str]:
     if kind == "input":
         label = _text(block.get("label"), name_of)
         rendered = _element(block.get("element", {}), name_of)
-        return [f"{label}: {rendered[0]}" if len(rendered) == 1 else f"{label}:", *rendered[1:]]
+        if len(rendered) == 1:
+            return [f"{label}: {rendered[0]}"]
+        return [f"{label}:", *rendered]
     if kind == "image":
         return [f"(image: {block.get('alt_text', '')})"]
     if kind == "rich_text":

@@ -4,15 +4,16 @@
                                       [ ] Check the eval dashboard
                                       [Roll back prompt]
     #inc-20261122-answers-degraded  steadyhand → alice (only alice sees this): Done.
-    #inc-20261122-answers-degraded  steadyhand edited “== Incident: answers degraded ==”, now:
-                                      == Incident: answers degraded ==
-                                      [x] Check the eval dashboard
+    #inc-20261122-answers-degraded  steadyhand edited “== Incident: answers degraded ==”:
+                                      - [ ] Check the eval dashboard
+                                      + [x] Check the eval dashboard
 
 `steadyhand demo` prints this; tests compare against it when the order of things matters.
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING
 
 from bot.sandbox.block_text import NameOf, readable, render_blocks
@@ -57,15 +58,31 @@ def _happening(entry: Activity, label: str, name_of: NameOf) -> list[str]:
         return _said(label, heading, message.versions[0], message, name_of)
     quoted = _quote(message, name_of)
     if entry.kind == "edited":
-        # The new version goes below the heading, so it lines up with the original above.
-        heading = f"{actor} edited {quoted}, now:"
-        edited = _content_lines(message.versions[entry.version], message, name_of)
-        return [f"{label}  {heading}", *(_indent(label) + line for line in edited)]
+        # Only what changed, under the heading, so a long message edited many times
+        # (a checklist) does not fill the transcript with copies of itself.
+        heading = f"{actor} edited {quoted}:"
+        before = _content_lines(message.versions[entry.version - 1], message, name_of)
+        after = _content_lines(message.versions[entry.version], message, name_of)
+        return [f"{label}  {heading}", *(_indent(label) + line for line in _changes(before, after))]
     if entry.kind == "deleted":
         return [f"{label}  {actor} deleted {quoted}"]
     if entry.kind == "reacted":
         return [f"{label}  {actor} reacted :{entry.detail}: to {quoted}"]
     return [f"{label}  {actor} pinned {quoted}"]
+
+
+def _changes(before: list[str], after: list[str]) -> list[str]:
+    """The lines that differ, as `- old` / `+ new`, with `…` where unchanged lines are left out."""
+    shown: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
+        if tag == "equal":
+            continue
+        if i1 > 0:  # the line above says where the change is (which step, which field)
+            if shown and shown[-1] != f"  {before[i1 - 1]}":
+                shown.append("…" if i1 > 1 else "")
+            shown.append(f"  {before[i1 - 1]}")
+        shown += [f"- {line}" for line in before[i1:i2]] + [f"+ {line}" for line in after[j1:j2]]
+    return [line for line in shown if line] or ["(no visible change)"]
 
 
 def _said(

@@ -66,8 +66,14 @@ def test_blocks_edits_and_ephemerals_read_in_order() -> None:
         "          [Roll back] [Escalate]\n"
         "          ~ sev2 · runbook\n"
         "#inc-x  ↳ alice: on it\n"
-        "#inc-x  steadyhand edited “== Incident: answers degraded ==”, now:\n"
-        "          == Incident: answers degraded ==\n"
+        "#inc-x  steadyhand edited “== Incident: answers degraded ==”:\n"
+        "            == Incident: answers degraded ==\n"
+        "          - Opened by @alice in #general\n"
+        "          - ---\n"
+        "          - [ ] Check evals\n"
+        "          - [x] Find the change\n"
+        "          - [Roll back] [Escalate]\n"
+        "          - ~ sev2 · runbook\n"
         "#inc-x  steadyhand → alice (only alice sees this): Only you can see this\n"
     )
 

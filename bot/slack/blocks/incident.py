@@ -69,6 +69,11 @@ def render_commander_changed(message: CommanderChanged) -> RenderedMessage:
             f"{mention(message.current)} took over as incident commander "
             f"from {mention(message.previous)}."
         )
+    elif message.by == message.previous:
+        line = (
+            f"{mention(message.previous)} handed the incident commander role "
+            f"to {mention(message.current)}."
+        )
     else:
         line = (
             f"{mention(message.by)} handed the incident commander role from "
