@@ -12,11 +12,13 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.domain.errors import ConfigError
 from bot.ports import Clock
 from bot.runbooks.loader import load_library
 from bot.scheduler.jobs import build_scheduler
@@ -53,7 +55,10 @@ async def build_runtime(
     settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = True
 ) -> Runtime:
     """Upgrade the schema, then build everything. The scheduler starts with the web app."""
-    await upgrade_database(settings.database_url)
+    try:
+        await upgrade_database(settings.database_url)
+    except (OSError, SQLAlchemyError) as exc:
+        raise ConfigError("DATABASE_URL", f"cannot open the database: {exc}") from None
     engine = create_engine(settings.database_url)
     library = load_library(settings.runbooks_dir)
     for problem in library.problems:

@@ -1,8 +1,9 @@
 """SlackSandbox: a Slack workspace in memory that the bot reaches over HTTP.
 
 Point slack_sdk at it with `AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)`;
-drive the bot with SlackDriver; look at what happened with the helpers at the bottom, or
-render it all with `transcript(sandbox)`.
+drive the bot with SlackDriver (or, given an app token, over Socket Mode with SocketModeDriver);
+look at what happened with the helpers at the bottom, or render it all with
+`transcript(sandbox)`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.sandbox.methods import HANDLERS, NO_AUTH, Call
 from bot.sandbox.methods.conversations import check_channel_name
 from bot.sandbox.routes import build_app
 from bot.sandbox.serve import serve_app
+from bot.sandbox.socket_mode import OPEN_CONNECTION, SocketModeServer
 from bot.sandbox.view_acks import apply_view_ack
 
 # Sees every Web API call: (method, arguments as sent, token left out).
@@ -62,6 +64,7 @@ class SlackSandbox:
         self,
         bot_token: str = "xoxb-sandbox",
         *,
+        app_token: str | None = None,
         clock: Callable[[], float] = time.time,
         trigger_ttl: float = 3.0,
     ) -> None:
@@ -78,6 +81,12 @@ class SlackSandbox:
         self.base_url: str | None = None
         self.app = build_app(self)
         self._change_waiters: list[asyncio.Future[None]] = []
+        # Socket Mode is served only for an app-level token (`xapp-…`) given here.
+        self.socket_mode = SocketModeServer(app_token, self.app_id, self._changed)
+
+    @property
+    def app_token(self) -> str | None:
+        return self.socket_mode.app_token
 
     @property
     def api_url(self) -> str:
@@ -87,7 +96,7 @@ class SlackSandbox:
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1") -> AsyncIterator[str]:
         """Serve the sandbox on a free port for the duration of the block; yields its URL."""
-        async with serve_app(self.app, host=host) as base_url:
+        async with serve_app(self.app, host=host) as base_url, self.socket_mode.serve(host):
             self.base_url = base_url
             try:
                 yield base_url
@@ -132,17 +141,27 @@ class SlackSandbox:
     def _dispatch(
         self, method: str, values: dict[str, Any], token: str | None, base_url: str
     ) -> Reply:
+        if method == OPEN_CONNECTION:
+            # The one method that takes the app-level token rather than a bot or user token.
+            url = self.socket_mode.open_connection(token)
+            self._raise_planned_failure(method)
+            return Reply(200, {"ok": True, "url": url})
         handler = HANDLERS.get(method)
         if handler is None:
             raise SlackError("unknown_method")
         caller = self._authenticate(method, token)
-        planned = self.failures.take(method)
-        if planned is not None:
-            raise planned
+        self._raise_planned_failure(method)
         result = handler(Call(self.workspace, Args(values), caller, base_url))
         return Reply(200, {"ok": True, **result})
 
+    def _raise_planned_failure(self, method: str) -> None:
+        planned = self.failures.take(method)
+        if planned is not None:
+            raise planned
+
     def _authenticate(self, method: str, token: str | None) -> User:
+        if token is not None and token == self.app_token:
+            raise SlackError("not_allowed_token_type")
         user_id = self.tokens.get(token or "")
         if user_id is not None:
             return self.workspace.user(user_id)

@@ -35,6 +35,10 @@ DisconnectReason = Literal["warning", "refresh_requested", "link_disabled"]
 log = logging.getLogger(__name__)
 
 
+class NotConnected(ConnectionError):
+    """No app is connected to the sandbox over Socket Mode."""
+
+
 @dataclass(frozen=True)
 class SocketAck:
     """The app's answer to one envelope."""
@@ -106,7 +110,7 @@ class SocketModeServer:
         Like Slack, give up after `ack_timeout` seconds; the answer then says it was not acked.
         """
         if not self._connections:
-            raise ConnectionError("no app is connected over Socket Mode")
+            raise NotConnected("no app is connected over Socket Mode")
         envelope_id = str(uuid.uuid4())
         sent = {"envelope_id": envelope_id, **envelope}
         waiting: asyncio.Future[JSON] = asyncio.get_running_loop().create_future()

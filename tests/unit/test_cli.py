@@ -32,3 +32,23 @@ def test_serve_without_settings_names_the_missing_one(
     err = capsys.readouterr().err
     assert err.startswith("steadyhand: configuration error: SLACK_BOT_TOKEN")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("mysql://root@localhost/x", "DATABASE_URL"),
+        ("postgresql+asyncpg://postgres@127.0.0.1:1/none", "cannot open the database"),
+        ("sqlite+aiosqlite:////nonexistent-dir/x/steadyhand.db", "cannot open the database"),
+    ],
+)
+def test_serve_with_an_unusable_database_names_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str, problem: str
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("steadyhand: configuration error: DATABASE_URL") and problem in err
+    assert "Traceback" not in err

@@ -1,0 +1,38 @@
+"""`steadyhand demo` plays the whole incident loop and prints it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from tests.e2e.conftest import RUNBOOKS
+
+
+def test_demo_prints_the_conversation(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNBOOKS_DIR", str(RUNBOOKS))
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for expected in (
+        "Opened #inc-",  # the opener's confirmation
+        "== Answers cite the retired refund policy ==",  # the header
+        "*How to recognize*",
+        "[x] Done",  # a ticked step
+        "still unanswered after 15 minutes",  # the reminder
+        "*The five questions* · answered",
+        "*Status update* from @alice",
+        "handed the incident commander role to @bob",
+        "*Status report*",
+        "*Resolved* by @bob",
+    ):
+        assert expected in out, expected
+    assert out.index("*Status update*") < out.index("*Resolved*")
+
+
+def test_demo_without_runbooks_says_which_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNBOOKS_DIR", "/nonexistent/runbooks")
+    assert main(["demo"]) == 2
+    assert "RUNBOOKS_DIR" in capsys.readouterr().err
