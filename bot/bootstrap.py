@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -49,6 +49,9 @@ class Runtime:
     bolt: AsyncApp
     web: Starlette
     background: Background
+    # Run first when the web app shuts down, e.g. closing the Socket Mode connection, so that
+    # no new request arrives while the work in hand is finished.
+    before_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 async def build_runtime(
@@ -96,6 +99,8 @@ async def build_runtime(
         try:
             yield
         finally:
+            for hook in runtime.before_shutdown:
+                await hook()
             if scheduler:
                 scheduler.shutdown(wait=False)
             try:
@@ -115,4 +120,5 @@ async def build_runtime(
         }
 
     web = create_web_app(bolt, metrics, health, lifespan)
-    return Runtime(settings, engine, deps, metrics, bolt, web, background)
+    runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
+    return runtime

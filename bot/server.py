@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import uvicorn
@@ -30,4 +29,6 @@ async def serve(settings: Settings, *, port: int, socket_mode: bool) -> None:
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token)
     log.info("Steadyhand connecting over Socket Mode; HTTP on :%d", port)
-    await asyncio.gather(server.serve(), handler.start_async())  # type: ignore[no-untyped-call]
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    runtime.before_shutdown.append(handler.close_async)
+    await server.serve()  # until SIGINT or SIGTERM

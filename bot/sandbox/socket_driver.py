@@ -52,9 +52,10 @@ class SocketModeDriver(SlackActivity[SocketAck]):
         return await self._deliver("interactive", payload, answerable, delivery)
 
     async def _deliver_event(self, envelope: JSON, delivery: Delivery) -> SocketAck:
-        # Slack numbers every Events API delivery, the first one 0.
-        retry: Delivery = {"retry_num": 0, "retry_reason": "", **delivery}
-        return await self._deliver("events_api", envelope, False, retry)
+        if "retry_num" not in delivery:
+            # Slack numbers every Events API delivery, the first one 0.
+            delivery = {"retry_num": 0, "retry_reason": "", **delivery}
+        return await self._deliver("events_api", envelope, False, delivery)
 
     def _ack_of(self, answer: SocketAck) -> JSON | None:
         return answer.payload if answer.acked else None

@@ -20,6 +20,7 @@ def build_bolt_app(signing_secret: str, client: AsyncWebClient, listening: Liste
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
+        logger=_bolt_logger(),
         # Reply to Slack as soon as a listener acks; the work goes on after the response.
         process_before_response=False,
     )
@@ -27,6 +28,15 @@ def build_bolt_app(signing_secret: str, client: AsyncWebClient, listening: Liste
         feature.register(app, listening)
     app.error(_on_unhandled_error)
     return app
+
+
+def _bolt_logger() -> logging.Logger:
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that it is
+    # unused because a client was given: true, harmless, and alarming in a production log.
+    logger = logging.getLogger("bot.slack.bolt")
+    if not logger.filters:
+        logger.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
+    return logger
 
 
 async def _on_unhandled_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
