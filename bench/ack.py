@@ -320,6 +320,19 @@ async def wait_for_port(port: int) -> None:
     raise RuntimeError(f"steadyhand did not listen on port {port}")
 
 
+async def work_drained(info: dict[str, Any]) -> float:
+    """Seconds from now until the bot reports no acked work left (its /metrics gauge)."""
+    metrics_url = info["events_url"].removesuffix("/slack/events") + "/metrics"
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as client:
+        while True:
+            async with client.get(metrics_url) as answer:
+                text = await answer.text()
+            if "\nsteadyhand_background_work 0\n" in text:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.02)
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
@@ -329,12 +342,15 @@ async def main(requests: int, concurrency: int) -> None:
     for name in ("bare", "steadyhand"):
         async with app_under_test(name) as info:
             latencies = await measure(info, requests, concurrency)
+            drained = await work_drained(info) if name == "steadyhand" else None
         p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
         results[name] = (p50, p99)
         print(
             f"{name:<11} requests={len(latencies)} in_flight={concurrency} "
             f"p50={p50:.1f} ms p99={p99:.1f} ms"
         )
+        if drained is not None:
+            print(f"{'':<11} its work (database, Slack calls) all done {drained:.2f} s after")
     (bare50, bare99), (sh50, sh99) = results["bare"], results["steadyhand"]
     print(
         f"ratio      p50={sh50 / bare50:.2f}x p99={sh99 / bare99:.2f}x "

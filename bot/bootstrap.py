@@ -119,6 +119,11 @@ async def build_runtime(
             "broken_runbooks": library.broken_paths(),
         }
 
-    web = create_web_app(bolt, metrics, health, lifespan)
+    metrics.gauge(
+        "steadyhand_background_work",
+        "Slack requests acked whose work is queued or running.",
+        lambda: background.busy,
+    )
+    web = create_web_app(bolt, background, metrics, health, lifespan)
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
     return runtime

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.slack.background import Background
 from bot.web.metrics import Metrics
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -19,6 +20,7 @@ Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
 def create_web_app(
     bolt: AsyncApp,
+    background: Background,
     metrics: Metrics,
     health: Callable[[], dict[str, object]],
     lifespan: Lifespan | None = None,
@@ -27,7 +29,8 @@ def create_web_app(
 
     async def slack_events(request: Request) -> Response:
         metrics.count("steadyhand_slack_requests_total")
-        return await handler.handle(request)
+        async with background.answering_slack():
+            return await handler.handle(request)
 
     async def healthz(request: Request) -> Response:
         report = health()

@@ -1,4 +1,4 @@
-"""A few counters in Prometheus' text exposition format.
+"""Counters and gauges in Prometheus' text exposition format.
 
 Small enough to write ourselves; prometheus_client's process-global registry would make every
 test share one set of numbers.
@@ -7,6 +7,7 @@ test share one set of numbers.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 _HELP = {
     "steadyhand_slack_requests_total": "Requests received on /slack/events.",
@@ -18,12 +19,17 @@ _HELP = {
 class Metrics:
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter({name: 0 for name in _HELP})
+        self._gauges: dict[str, tuple[str, Callable[[], float]]] = {}
 
     def count(self, name: str, by: int = 1) -> None:
         self._counts[name] += by
 
     def value(self, name: str) -> int:
         return self._counts[name]
+
+    def gauge(self, name: str, help: str, read: Callable[[], float]) -> None:
+        """A value read when /metrics is scraped."""
+        self._gauges[name] = (help, read)
 
     def render(self) -> str:
         lines = []
@@ -33,4 +39,6 @@ class Metrics:
                 f"# TYPE {name} counter",
                 f"{name} {self._counts[name]}",
             ]
+        for name, (help, read) in sorted(self._gauges.items()):
+            lines += [f"# HELP {name} {help}", f"# TYPE {name} gauge", f"{name} {read()}"]
         return "\n".join(lines) + "\n"
