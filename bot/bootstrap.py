@@ -12,6 +12,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
@@ -112,9 +113,16 @@ async def build_runtime(
             await http.close()
             await engine.dispose()
 
-    def health() -> dict[str, object]:
+    async def health() -> dict[str, object]:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            database = "ok"
+        except (OSError, SQLAlchemyError) as exc:
+            database = f"unreachable: {type(exc).__name__}"
         return {
-            "ok": True,
+            "ok": database == "ok",
+            "database": database,
             "runbooks": [r.key for r in library.runbooks],
             "broken_runbooks": library.broken_paths(),
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -22,7 +22,7 @@ def create_web_app(
     bolt: AsyncApp,
     background: Background,
     metrics: Metrics,
-    health: Callable[[], dict[str, object]],
+    health: Callable[[], Awaitable[dict[str, object]]],
     lifespan: Lifespan | None = None,
 ) -> Starlette:
     handler = AsyncSlackRequestHandler(bolt)
@@ -33,7 +33,7 @@ def create_web_app(
             return await handler.handle(request)
 
     async def healthz(request: Request) -> Response:
-        report = health()
+        report = await health()
         return JSONResponse(report, status_code=200 if report.get("ok") else 503)
 
     async def metrics_endpoint(request: Request) -> Response:

@@ -114,6 +114,7 @@ async def test_a_slack_failure_is_reported_to_the_user_and_nothing_is_stored(
 async def test_health_and_metrics(stage: Stage) -> None:
     health = await stage.get("/healthz")
     assert health.status_code == 200 and health.json()["ok"] is True
+    assert health.json()["database"] == "ok"
     assert set(health.json()["runbooks"]) == {
         "quality",
         "retrieval",
