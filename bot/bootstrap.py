@@ -32,6 +32,7 @@ from bot.slack.responses import ResponseUrls
 from bot.store.database import create_engine
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
+from bot.web.api import api_routes
 from bot.web.app import create_web_app
 from bot.web.metrics import Metrics
 
@@ -84,8 +85,9 @@ async def build_runtime(
         policy=Policy(
             stakeholder_channel=settings.stakeholder_channel,
             triage_reminder_minutes=settings.triage_reminder_minutes,
-            services=settings.services,
+            known_good_after=settings.known_good_after,
         ),
+        catalog=settings.catalog,
     )
     metrics = Metrics()
     background = Background()
@@ -132,6 +134,7 @@ async def build_runtime(
         "Slack requests acked whose work is queued or running.",
         lambda: background.busy,
     )
-    web = create_web_app(bolt, background, metrics, health, lifespan)
+    api = api_routes(deps, settings.api_tokens)
+    web = create_web_app(bolt, background, metrics, health, lifespan, api)
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
     return runtime

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.cli_registry import add_commands as add_registry_commands
 from bot.domain.errors import ConfigError
 
 
@@ -67,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="migrate the schema to the latest version")
     upgrade.set_defaults(run=_db_upgrade)
+
+    add_registry_commands(sub)
 
     demo = sub.add_parser("demo", help="play an incident against the built-in sandbox Slack")
     demo.set_defaults(run=_demo)

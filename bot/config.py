@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -14,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.domain.errors import ConfigError
+from bot.config_services import parse_catalog
+from bot.domain.errors import ConfigError, UsageError
+from bot.domain.registry import Catalog, parse_duration
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./steadyhand.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -33,7 +36,10 @@ class Settings:
     stakeholder_channel: str | None = None
     display_timezone: str = "UTC"
     triage_reminder_minutes: int = 15
-    services: tuple[str, ...] = ()
+    catalog: Catalog = field(default_factory=lambda: Catalog([]))
+    # Bearer tokens for /api/…, from STEADYHAND_API_TOKENS only: secrets stay out of the yml.
+    api_tokens: tuple[str, ...] = ()
+    known_good_after: timedelta = timedelta(hours=24)
     extra: Mapping[str, Any] = field(default_factory=dict)  # later features' sections
 
 
@@ -67,6 +73,7 @@ def load_settings(
         runbooks_dir=Path(environ.get("RUNBOOKS_DIR") or "./runbooks"),
         port=_port(environ.get("PORT") or "3000"),
         config_path=config_path,
+        api_tokens=_api_tokens(environ.get("STEADYHAND_API_TOKENS", "")),
         **file_settings,
     )
 
@@ -76,6 +83,15 @@ def _api_url(value: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError("SLACK_API_URL", f"`{value}` is not an http(s) URL.")
     return value if value.endswith("/") else value + "/"
+
+
+def _api_tokens(value: str) -> tuple[str, ...]:
+    tokens = tuple(t.strip() for t in value.split(",") if t.strip())
+    if any(len(t) < 16 for t in tokens):
+        raise ConfigError(
+            "STEADYHAND_API_TOKENS", "every token must be at least 16 characters long."
+        )
+    return tokens
 
 
 def _port(value: str) -> int:
@@ -100,7 +116,13 @@ def _read_config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str
     return path, _file_settings(str(path), raw)
 
 
-_KNOWN_KEYS = {"stakeholder_channel", "display_timezone", "triage_reminder_minutes", "services"}
+_KNOWN_KEYS = {
+    "stakeholder_channel",
+    "display_timezone",
+    "triage_reminder_minutes",
+    "services",
+    "known_good_after",
+}
 
 
 def _file_settings(where: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -124,13 +146,10 @@ def _file_settings(where: str, raw: dict[str, Any]) -> dict[str, Any]:
             )
         out["triage_reminder_minutes"] = minutes
     if (services := raw.get("services")) is not None:
-        out["services"] = _service_names(where, services)
+        out["catalog"] = parse_catalog(where, services)
+    if (after := raw.get("known_good_after")) is not None:
+        try:
+            out["known_good_after"] = parse_duration(str(after))
+        except UsageError as exc:
+            raise ConfigError(f"{where}: known_good_after", str(exc)) from None
     return out
-
-
-def _service_names(where: str, services: Any) -> tuple[str, ...]:
-    # Either a list of names or a mapping name -> details (components and flags come later).
-    names = list(services) if isinstance(services, dict | list) else None
-    if names is None or not all(isinstance(n, str) and n for n in names):
-        raise ConfigError(f"{where}: services", "must be a list (or mapping) of service names.")
-    return tuple(names)

@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.domain.checklists import ChecklistStep
 from bot.domain.incidents import Incident
 from bot.domain.messages import Message, Modal
+from bot.domain.registry import Change, Component, FlagState, KnownGood
 from bot.domain.reminders import Reminder
 from bot.domain.timeline import TimelineEvent
 
@@ -67,6 +68,12 @@ class IncidentRepo(Protocol):
 
     async def replace_steps(self, incident_id: str, steps: Sequence[ChecklistStep]) -> None: ...
 
+    async def open_ids_for_service(self, service: str) -> list[str]:
+        """The IDs of the service's incidents that are not resolved."""
+        ...
+
+    async def any_opened_since(self, service: str, at: datetime) -> bool: ...
+
 
 class TimelineRepo(Protocol):
     async def append(self, event: TimelineEvent) -> None: ...
@@ -87,6 +94,41 @@ class ReminderRepo(Protocol):
     async def cancel_for(self, incident_id: str) -> None: ...
 
 
+class RegistryRepo(Protocol):
+    """What changed and what is marked good; declared services live in the Catalog."""
+
+    async def add_change(self, change: Change) -> None: ...
+
+    async def get_change(self, change_id: str) -> Change | None: ...
+
+    async def changes(
+        self,
+        service: str | None = None,
+        *,
+        component: Component | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Change]:
+        """Newest first, by the time each change was deployed."""
+        ...
+
+    async def latest_versions(self, service: str) -> dict[Component, str]:
+        """Each component's `to_version` in its latest change; declared versions not included."""
+        ...
+
+    async def mark_known_good(self, mark: KnownGood) -> None: ...
+
+    async def known_good(self, service: str, component: Component) -> list[KnownGood]:
+        """Newest first."""
+        ...
+
+    async def flag_states(self, service: str) -> dict[str, FlagState]:
+        """Only the flags ever set; the others have their declared default."""
+        ...
+
+    async def set_flag(self, state: FlagState) -> None: ...
+
+
 class IdempotencyRepo(Protocol):
     async def claim(self, key: str, at: datetime) -> bool:
         """True the first time a key is seen; False for every repeat (retries, replicas)."""
@@ -98,6 +140,7 @@ class UnitOfWork(Protocol):
     timeline: TimelineRepo
     reminders: ReminderRepo
     idempotency: IdempotencyRepo
+    registry: RegistryRepo
 
     async def __aenter__(self) -> UnitOfWork: ...
 

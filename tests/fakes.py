@@ -19,9 +19,10 @@ from typing import overload
 
 from bot.domain.checklists import ChecklistStep
 from bot.domain.incidents import Incident
+from bot.domain.registry import Change, Component, FlagState, KnownGood
 from bot.domain.reminders import Reminder
 from bot.domain.timeline import TimelineEvent
-from bot.ports import IdempotencyRepo, IncidentRepo, ReminderRepo, TimelineRepo
+from bot.ports import IdempotencyRepo, IncidentRepo, RegistryRepo, ReminderRepo, TimelineRepo
 
 
 @dataclass
@@ -31,6 +32,9 @@ class FakeTables:
     reminders: dict[str, Reminder] = field(default_factory=dict)
     fired_at: dict[str, datetime] = field(default_factory=dict)  # reminder id → when claimed
     idempotency_keys: dict[str, datetime] = field(default_factory=dict)
+    changes: list[tuple[int, Change]] = field(default_factory=list)  # (insertion order, change)
+    known_good: dict[tuple[str, Component, str], KnownGood] = field(default_factory=dict)
+    flags: dict[tuple[str, str], FlagState] = field(default_factory=dict)
 
 
 Write = Callable[[FakeTables], None]
@@ -138,6 +142,16 @@ class FakeIncidentRepo:
 
         self._uow.write(write)
 
+    async def open_ids_for_service(self, service: str) -> list[str]:
+        found = (i for i in self._uow.tables.incidents.values() if i.service == service)
+        return [i.id for i in sorted(found, key=lambda i: i.opened_at) if i.is_open]
+
+    async def any_opened_since(self, service: str, at: datetime) -> bool:
+        return any(
+            i.service == service and i.opened_at >= _utc(at)
+            for i in self._uow.tables.incidents.values()
+        )
+
 
 class FakeTimelineRepo:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -219,6 +233,61 @@ class FakeIdempotencyRepo:
         return True
 
 
+class FakeRegistryRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_change(self, change: Change) -> None:
+        if any(c.id == change.id for _, c in self._uow.tables.changes):
+            raise ValueError(f"duplicate change id {change.id!r}")
+        stored = replace(change, at=_utc(change.at))
+        order = next(self._uow.db.ids)  # the insertion order breaks ties, as recorded_at does
+        self._uow.write(lambda t: t.changes.append((order, stored)))
+
+    async def get_change(self, change_id: str) -> Change | None:
+        return next((c for _, c in self._uow.tables.changes if c.id == change_id), None)
+
+    async def changes(
+        self,
+        service: str | None = None,
+        *,
+        component: Component | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Change]:
+        found = [
+            (c.at, order, c)
+            for order, c in self._uow.tables.changes
+            if (service is None or c.service == service)
+            and (component is None or c.component == component)
+            and (since is None or c.at >= _utc(since))
+        ]
+        return [c for _, _, c in sorted(found, key=lambda r: (r[0], r[1]), reverse=True)][:limit]
+
+    async def latest_versions(self, service: str) -> dict[Component, str]:
+        return {c.component: c.to_version for c in reversed(await self.changes(service))}
+
+    async def mark_known_good(self, mark: KnownGood) -> None:
+        stored = replace(mark, at=_utc(mark.at))
+        key = (mark.service, mark.component, mark.version)
+        self._uow.write(lambda t: t.known_good.__setitem__(key, stored))
+
+    async def known_good(self, service: str, component: Component) -> list[KnownGood]:
+        found = [
+            k
+            for k in self._uow.tables.known_good.values()
+            if k.service == service and k.component == component
+        ]
+        return sorted(found, key=lambda k: (k.at, k.version), reverse=True)
+
+    async def flag_states(self, service: str) -> dict[str, FlagState]:
+        return {n: f for (s, n), f in self._uow.tables.flags.items() if s == service}
+
+    async def set_flag(self, state: FlagState) -> None:
+        stored = replace(state, updated_at=_utc(state.updated_at))
+        self._uow.write(lambda t: t.flags.__setitem__((state.service, state.name), stored))
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db or FakeDatabase()
@@ -228,6 +297,7 @@ class FakeUnitOfWork:
         self.timeline: TimelineRepo = FakeTimelineRepo(self)
         self.reminders: ReminderRepo = FakeReminderRepo(self)
         self.idempotency: IdempotencyRepo = FakeIdempotencyRepo(self)
+        self.registry: RegistryRepo = FakeRegistryRepo(self)
         self._begin()
 
     @property

@@ -6,12 +6,14 @@ Services decide *what* to say; only the Slack adapter knows *how* it looks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.checklists import ChecklistStep
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind, Severity
+from bot.domain.registry import Change, Running
 from bot.domain.runbooks import Runbook
+from bot.domain.triage_context import TriageContext
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class FiveQuestions:
     """The questions, with the Answer button; once answered, the answers."""
 
     incident: Incident
+    context: TriageContext | None = None  # what the registry knows for questions 2 and 3
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,22 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class RunningReport:
+    """`/incident running`: what a service runs now."""
+
+    running: Running
+
+
+@dataclass(frozen=True)
+class ChangesReport:
+    """`/incident changes`: recent changes, newest first."""
+
+    service: str | None  # None: every service
+    since: timedelta
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -103,6 +122,8 @@ Message = (
     | IncidentResolved
     | StatusReport
     | Notice
+    | RunningReport
+    | ChangesReport
     | Help
 )
 
@@ -118,6 +139,7 @@ class OpenIncidentModal:
 @dataclass(frozen=True)
 class FiveQuestionsModal:
     incident: Incident
+    context: TriageContext | None = None  # pre-fills questions 2 and 3 while unanswered
 
 
 Modal = OpenIncidentModal | FiveQuestionsModal

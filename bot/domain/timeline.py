@@ -22,6 +22,7 @@ class EventType(StrEnum):
     STATUS_UPDATE = "status.update"
     COMMANDER_CHANGED = "commander.changed"
     RESOLVED = "incident.resolved"
+    CHANGE_RECORDED = "change.recorded"
 
 
 @dataclass(frozen=True)

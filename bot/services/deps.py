@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from bot.domain.registry import Catalog
 from bot.domain.runbooks import RunbookLibrary
 from bot.ports import Chat, Clock, UnitOfWorkFactory
 
@@ -14,7 +16,7 @@ from bot.ports import Chat, Clock, UnitOfWorkFactory
 class Policy:
     stakeholder_channel: str | None = None
     triage_reminder_minutes: int = 15
-    services: tuple[str, ...] = ()
+    known_good_after: timedelta = timedelta(hours=24)  # clean running time before known-good
 
 
 @dataclass(frozen=True)
@@ -24,4 +26,5 @@ class Deps:
     clock: Clock
     runbooks: RunbookLibrary
     policy: Policy = Policy()
+    catalog: Catalog = field(default_factory=lambda: Catalog([]))
     new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex[:16])

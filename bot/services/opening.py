@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.domain import messages as m
 from bot.domain.checklists import pages, steps_from_runbook
-from bot.domain.errors import UsageError
+from bot.domain.errors import NotFound, UsageError
 from bot.domain.incidents import Incident, channel_name, validate_title
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.reminders import Reminder, ReminderKind
@@ -16,6 +16,7 @@ from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChannelNameTaken
 from bot.services.deps import Deps
 from bot.services.timeline import record
+from bot.services.triage_context import triage_context
 
 MAX_NAME_ATTEMPTS = 20
 
@@ -93,7 +94,8 @@ async def post_incident_messages(deps: Deps, incident: Incident, runbook: Runboo
         channel, m.IncidentHeader(incident, runbook, runbook_problem(deps, incident.kind, runbook))
     )
     incident.checklist_ts = await post_checklist(deps, incident)
-    incident.questions_ts = await deps.chat.post(channel, m.FiveQuestions(incident))
+    context = await triage_context(deps, incident)
+    incident.questions_ts = await deps.chat.post(channel, m.FiveQuestions(incident, context))
     async with deps.uow() as uow:
         await uow.incidents.update(incident)
         await record(
@@ -139,10 +141,13 @@ def topic(incident: Incident) -> str:
 
 def _known_service(deps: Deps, service: str | None) -> str | None:
     service = (service or "").strip() or None
-    if service is None or not deps.policy.services or service in deps.policy.services:
+    # With no services declared, any name is accepted: the registry is optional.
+    if service is None or not deps.catalog.names:
         return service
-    valid = ", ".join(deps.policy.services)
-    raise UsageError(f"Unknown service `{service}`. Known services: {valid}.")
+    try:
+        return deps.catalog.service(service).name
+    except NotFound as exc:
+        raise UsageError(str(exc)) from None
 
 
 async def _create_channel(deps: Deps, incident: Incident) -> tuple[str, str]:

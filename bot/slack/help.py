@@ -45,5 +45,21 @@ HELP_LINES = (
         "Resolve the incident, with an optional one-line summary.",
         "/incident resolve prompt v13 rolled back to v12; evals back above 0.85",
     ),
+    HelpLine(
+        "/incident running [service]",
+        "Show what a service runs now: versions, flags, last change and last known-good "
+        "per component. In an incident channel, the incident's service.",
+        "/incident running support-bot",
+    ),
+    HelpLine(
+        "/incident changes [service] [since]",
+        "List recent changes, newest first (since like `90m`, `24h`, `7d`; default 24h).",
+        "/incident changes support-bot 7d",
+    ),
+    HelpLine(
+        "/incident known-good <service> <component> <version>",
+        "Mark a version the component has run as known-good: a rollback target.",
+        "/incident known-good support-bot prompt v12",
+    ),
     HelpLine("/incident help", "Show this list.", "/incident help"),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -22,6 +24,7 @@ _DRIVERS = {
     POSTGRES: POSTGRES,
 }
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WAL_SWITCH_ATTEMPTS = 100
 EXAMPLES = "sqlite:///./steadyhand.db or postgresql://user:password@host:5432/steadyhand"
 
 
@@ -75,11 +78,24 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         try:
             # WAL lets readers run while one writer writes; the busy timeout makes a second
             # writer wait for the lock instead of failing with "database is locked".
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, far fewer fsyncs
         finally:
             cursor.close()
 
     return engine
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # Two processes opening a new database at once both switch it to WAL; SQLite may answer one
+    # "database is locked" at once, without waiting on the busy timeout. A short retry settles it.
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02)  # in aiosqlite's own thread, not on the event loop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -94,6 +95,25 @@ class SqlIncidentRepo:
             .execution_options(**NO_SYNC)
         )
         await self._insert_steps(incident_id, steps)
+
+    async def open_ids_for_service(self, service: str) -> list[str]:
+        rows = await self._session.scalars(
+            select(IncidentRow.id)
+            .where(
+                IncidentRow.service == service,
+                IncidentRow.status != IncidentStatus.RESOLVED.value,
+            )
+            .order_by(IncidentRow.opened_at)
+        )
+        return list(rows)
+
+    async def any_opened_since(self, service: str, at: datetime) -> bool:
+        found = await self._session.scalar(
+            select(IncidentRow.id)
+            .where(IncidentRow.service == service, IncidentRow.opened_at >= at)
+            .limit(1)
+        )
+        return found is not None
 
     async def _insert_steps(self, incident_id: str, steps: Sequence[ChecklistStep]) -> None:
         if steps:

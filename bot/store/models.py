@@ -139,3 +139,42 @@ class IdempotencyKeyRow(Base):
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     created_at: Mapped[datetime]
+
+
+class ChangeRow(Base):
+    __tablename__ = "changes"
+    # Serves "what changed last" per service and component, newest first.
+    __table_args__ = (Index("ix_changes_service_component_at", "service", "component", "at"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    service: Mapped[str]
+    component: Mapped[str]
+    from_version: Mapped[str | None]
+    to_version: Mapped[str]
+    actor: Mapped[str]
+    at: Mapped[datetime]
+    source: Mapped[str | None] = mapped_column(Text)
+    eval_score: Mapped[float | None]
+    recorded_at: Mapped[datetime]
+
+
+class KnownGoodRow(Base):
+    __tablename__ = "known_good"
+
+    service: Mapped[str] = mapped_column(primary_key=True)
+    component: Mapped[str] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(primary_key=True)
+    marked_by: Mapped[str]
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class FlagStateRow(Base):
+    __tablename__ = "flag_states"
+
+    service: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    value: Mapped[int]  # a boolean is stored as 0/1, a percentage as 0-100
+    updated_by: Mapped[str | None]
+    updated_at: Mapped[datetime | None]

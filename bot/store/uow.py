@@ -6,9 +6,10 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.ports import IdempotencyRepo, IncidentRepo, ReminderRepo, TimelineRepo
+from bot.ports import IdempotencyRepo, IncidentRepo, RegistryRepo, ReminderRepo, TimelineRepo
 from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.incidents import SqlIncidentRepo
+from bot.store.registry import SqlRegistryRepo
 from bot.store.reminders import SqlReminderRepo
 from bot.store.timeline import SqlTimelineRepo
 
@@ -18,6 +19,7 @@ class SqlUnitOfWork:
     timeline: TimelineRepo
     reminders: ReminderRepo
     idempotency: IdempotencyRepo
+    registry: RegistryRepo
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -31,6 +33,7 @@ class SqlUnitOfWork:
         self.timeline = SqlTimelineRepo(session)
         self.reminders = SqlReminderRepo(session)
         self.idempotency = SqlIdempotencyRepo(session)
+        self.registry = SqlRegistryRepo(session)
         return self
 
     async def __aexit__(

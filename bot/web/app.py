@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.slack.background import Background
 from bot.web.metrics import Metrics
@@ -24,6 +24,7 @@ def create_web_app(
     metrics: Metrics,
     health: Callable[[], Awaitable[dict[str, object]]],
     lifespan: Lifespan | None = None,
+    api: Sequence[BaseRoute] = (),
 ) -> Starlette:
     handler = AsyncSlackRequestHandler(bolt)
 
@@ -44,6 +45,7 @@ def create_web_app(
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *api,
         ],
         lifespan=lifespan or _no_lifespan,
     )

@@ -25,6 +25,7 @@ from bot.domain.errors import UsageError
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind, IncidentStatus, Severity
 from bot.domain.messages import (
+    ChangesReport,
     ChecklistPage,
     CommanderChanged,
     FiveQuestions,
@@ -37,12 +38,25 @@ from bot.domain.messages import (
     Notice,
     OpenIncidentModal,
     RunbookSwitchOffer,
+    RunningReport,
     StatusReport,
     StatusUpdate,
     TriageReminder,
 )
+from bot.domain.registry import (
+    Change,
+    Component,
+    FlagKind,
+    FlagSpec,
+    FlagState,
+    KnownGood,
+    Running,
+    ServiceSpec,
+    built_in_flags,
+)
 from bot.domain.runbooks import Runbook, Section
 from bot.domain.triage import QUESTIONS, Answer, ExampleSet, TriageAnswers, YesNoUnknown
+from bot.domain.triage_context import TriageContext
 from bot.slack import commands, ids
 from bot.slack.blocks import RenderedMessage, render, render_modal
 from bot.slack.blocks.markdown import to_mrkdwn
@@ -198,6 +212,14 @@ def example_messages() -> dict[str, Message]:
         "notice": Notice("Step 3 checked."),
         "notice, error": Notice("Unknown kind. Try `/incident open <kind> <title>`.", True),
         "help": Help(),
+        "running": RunningReport(make_running()),
+        "running, nothing declared": RunningReport(
+            Running(ServiceSpec("search", {}, built_in_flags()), {}, {}, {}, {})
+        ),
+        "changes": ChangesReport("support-bot", timedelta(hours=24), make_changes(3)),
+        "changes, many": ChangesReport(None, timedelta(days=7), make_changes(60)),
+        "changes, none": ChangesReport("support-bot", timedelta(minutes=90), ()),
+        "questions, with context": FiveQuestions(make_incident(), make_context(40)),
     }
 
 
@@ -207,7 +229,53 @@ def example_modals() -> dict[str, Modal]:
         "open, no services": OpenIncidentModal(tuple(IncidentKind), tuple(Severity), (), "C0"),
         "questions": FiveQuestionsModal(make_incident()),
         "questions, answered": FiveQuestionsModal(make_incident(answers=make_answers())),
+        "questions, with context": FiveQuestionsModal(make_incident(), make_context(40)),
     }
+
+
+def make_changes(count: int) -> tuple[Change, ...]:
+    return tuple(
+        Change(
+            f"c{n}",
+            "support-bot",
+            Component.PROMPT,
+            f"v{n}",
+            f"v{n + 1}",
+            "U0ALICE" if n % 2 else "github-actions",
+            OPENED - timedelta(minutes=n),
+            "https://ci.example.com/run/1?a=1&b=2" if n % 3 else "deploy <script>",
+            0.5 + n / 1000 if n % 2 else None,
+        )
+        for n in range(count, 0, -1)
+    )
+
+
+def make_running() -> Running:
+    flags = {
+        **built_in_flags(),
+        "new-retriever": FlagSpec("new-retriever", FlagKind.PERCENTAGE, 30),
+    }
+    spec = ServiceSpec("support-bot", {Component.PROMPT: "v1", Component.MODEL: "gpt-x"}, flags)
+    change = make_changes(1)[0]
+    mark = KnownGood("support-bot", Component.PROMPT, "v1", "U0BOB", OPENED, "marked by U0BOB")
+    return Running(
+        spec,
+        {Component.PROMPT: "v2", Component.MODEL: "gpt-x"},
+        {n: FlagState("support-bot", n, f.kind, f.default) for n, f in flags.items()},
+        {Component.PROMPT: change},
+        {Component.PROMPT: mark},
+    )
+
+
+def make_context(changes: int) -> TriageContext:
+    now = make_running()
+    return TriageContext(
+        "support-bot",
+        timedelta(hours=24),
+        make_changes(changes),
+        tuple(now.flags.values()),
+        tuple(now.known_good.values()),
+    )
 
 
 def all_text(blocks: list[dict[str, Any]]) -> str:

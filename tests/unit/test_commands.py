@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from bot.domain.errors import UsageError
@@ -19,6 +21,12 @@ from bot.slack import commands as c
         ("resolve prompt v12 restored", c.Resolve("prompt v12 restored")),
         ("help", c.ShowHelp()),
         ("", c.ShowHelp()),
+        ("running", c.ShowRunning(None)),
+        ("running support-bot", c.ShowRunning("support-bot")),
+        ("changes", c.ShowChanges(None, timedelta(hours=24))),
+        ("changes 90m", c.ShowChanges(None, timedelta(minutes=90))),
+        ("changes search 7D", c.ShowChanges("search", timedelta(days=7))),
+        ("known-good support-bot prompt v12", c.MarkKnownGood("support-bot", "prompt", "v12")),
     ],
 )
 def test_parses_every_subcommand(text: str, expected: c.Command) -> None:
@@ -42,7 +50,18 @@ def test_unknown_kind_lists_the_valid_kinds() -> None:
         assert kind.value in str(caught.value)
 
 
-@pytest.mark.parametrize("text", ["open quality", "update", "commander alice", "commander"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "open quality",
+        "update",
+        "commander alice",
+        "commander",
+        "running a b",
+        "changes a b c",
+        "known-good support-bot prompt",
+    ],
+)
 def test_incomplete_subcommands_say_what_is_missing(text: str) -> None:
     with pytest.raises(UsageError, match="`/incident"):
         c.parse(text)
@@ -51,6 +70,15 @@ def test_incomplete_subcommands_say_what_is_missing(text: str) -> None:
 def test_every_example_in_help_parses() -> None:
     from bot.slack.help import HELP_LINES
 
-    assert set(c.SUBCOMMANDS) == {"open", "status", "update", "commander", "resolve", "help"}
+    assert set(c.SUBCOMMANDS) == {
+        *("open", "status", "update", "commander", "resolve", "help"),
+        *("running", "changes", "known-good"),
+    }
     for line in HELP_LINES:
         c.parse(line.example.removeprefix("/incident ").replace("@alice", "<@U0ALICE|alice>"))
+
+
+@pytest.mark.parametrize("text", ["changes search soon", "changes 0h", "changes search 24x"])
+def test_a_bad_window_says_how_to_write_one(text: str) -> None:
+    with pytest.raises(UsageError, match="`24h`"):
+        c.parse(text)

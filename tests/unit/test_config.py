@@ -56,7 +56,7 @@ def test_config_file(tmp_path: Path) -> None:
     assert settings.stakeholder_channel == "C0STAKE"
     assert settings.display_timezone == "Europe/Paris"
     assert settings.triage_reminder_minutes == 10
-    assert settings.services == ("support-bot", "search")
+    assert settings.catalog.names == ("support-bot", "search")
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from bot.clock import ManualClock
 from bot.domain import messages as m
 from bot.domain.errors import Conflict, NotAnIncidentChannel, UsageError
 from bot.domain.kinds import IncidentKind, IncidentStatus, Severity
+from bot.domain.registry import Catalog, ServiceSpec
 from bot.domain.runbooks import RunbookLibrary
 from bot.domain.timeline import EventType
 from bot.domain.triage import Answer, ExampleSet, TriageAnswers, YesNoUnknown
@@ -27,7 +28,10 @@ START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def make_deps(
-    chat: FakeChat | None = None, library: RunbookLibrary | None = None, **policy: object
+    chat: FakeChat | None = None,
+    library: RunbookLibrary | None = None,
+    services: tuple[str, ...] = (),
+    **policy: object,
 ) -> Deps:
     return Deps(
         uow=FakeUnitOfWorkFactory(),
@@ -35,6 +39,7 @@ def make_deps(
         clock=ManualClock(START),
         runbooks=library or load_library(ROOT / "runbooks"),
         policy=Policy(**policy),  # type: ignore[arg-type]
+        catalog=Catalog([ServiceSpec(name) for name in services]),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, assert_never
 
 from bot.domain.messages import (
+    ChangesReport,
     ChecklistPage,
     CommanderChanged,
     FiveQuestions,
@@ -21,6 +22,7 @@ from bot.domain.messages import (
     Notice,
     OpenIncidentModal,
     RunbookSwitchOffer,
+    RunningReport,
     StatusReport,
     StatusUpdate,
     TriageReminder,
@@ -35,6 +37,7 @@ from bot.slack.blocks.incident import (
 from bot.slack.blocks.kit import MESSAGE_BLOCKS_MAX, RenderedMessage
 from bot.slack.blocks.modals import render_five_questions_modal, render_open_incident_modal
 from bot.slack.blocks.notices import render_help, render_notice
+from bot.slack.blocks.registry import render_changes, render_running
 from bot.slack.blocks.report import render_status_report
 from bot.slack.blocks.triage import (
     render_five_questions,
@@ -67,6 +70,10 @@ def render(message: Message) -> RenderedMessage:
             return render_status_report(message)
         case Notice():
             return render_notice(message)
+        case RunningReport():
+            return render_running(message)
+        case ChangesReport():
+            return render_changes(message)
         case Help():
             return render_help()
         case _:

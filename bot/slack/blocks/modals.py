@@ -110,15 +110,22 @@ def render_five_questions_modal(modal: FiveQuestionsModal) -> dict[str, Any]:
             _radio(layers, answers.failure_layer.value if answers else None),
         )
     )
+    # Unanswered, questions 2 and 3 start from what the registry knows; people edit from there.
+    context = modal.context if answers is None else None
     yes_no_questions = (
         (ids.FIELD_Q2, ids.FIELD_Q2_DETAIL, answers.recent_change if answers else None),
         (ids.FIELD_Q3, ids.FIELD_Q3_DETAIL, answers.rollback_available if answers else None),
         (ids.FIELD_Q4, ids.FIELD_Q4_DETAIL, answers.human_review_needed if answers else None),
     )
-    for question, (field, detail_field, answer) in zip(
-        QUESTIONS[1:4], yes_no_questions, strict=True
+    suggested = (
+        context.changes_text() if context else None,
+        context.rollback_text() if context else None,
+        None,
+    )
+    for question, (field, detail_field, answer), detail in zip(
+        QUESTIONS[1:4], yes_no_questions, suggested, strict=True
     ):
-        blocks += _yes_no(question, field, detail_field, answer)
+        blocks += _yes_no(question, field, detail_field, answer, detail)
     blocks.append(
         input_block(
             ids.FIELD_Q5,
@@ -131,11 +138,18 @@ def render_five_questions_modal(modal: FiveQuestionsModal) -> dict[str, Any]:
     )
 
 
-def _yes_no(question: str, field: str, detail_field: str, answer: Answer | None) -> list[Block]:
+def _yes_no(
+    question: str,
+    field: str,
+    detail_field: str,
+    answer: Answer | None,
+    suggested_detail: str | None = None,
+) -> list[Block]:
     choices = [option(label, choice.value) for choice, label in _YES_NO_LABELS.items()]
     detail: Block = {"type": "plain_text_input", "multiline": True, "max_length": DETAIL_MAX}
-    if answer and answer.detail:
-        detail["initial_value"] = answer.detail[:DETAIL_MAX]
+    initial = answer.detail if answer and answer.detail else suggested_detail
+    if initial:
+        detail["initial_value"] = initial[:DETAIL_MAX]
     return [
         input_block(field, question, _radio(choices, answer.choice.value if answer else None)),
         input_block(detail_field, _DETAIL_LABELS[detail_field], detail, optional=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.domain.messages import FiveQuestions, RunbookSwitchOffer, TriageReminder
 from bot.domain.triage import LAYER_LABELS, QUESTIONS, TriageAnswers
+from bot.domain.triage_context import TriageContext
 from bot.slack import ids
 from bot.slack.blocks.kit import Block, RenderedMessage, actions, button, context, section, sections
 from bot.slack.blocks.text import date_token, escape, mention, notification, plural
@@ -15,12 +16,14 @@ def render_five_questions(message: FiveQuestions) -> RenderedMessage:
     answers = incident.answers
     if answers is None:
         numbered = "\n".join(f"{n}. {q}" for n, q in enumerate(QUESTIONS, start=1))
+        asking = [
+            section(f"*The five questions* · answer them in the first 15 minutes\n{numbered}")
+        ]
+        if message.context is not None:
+            asking += context_blocks(message.context)
+        asking.append(_answer_button(incident.id, "Answer the five questions", primary=True))
         return RenderedMessage(
-            notification(f"Answer the five questions for {incident.title}"),
-            [
-                section(f"*The five questions* · answer them in the first 15 minutes\n{numbered}"),
-                _answer_button(incident.id, "Answer the five questions", primary=True),
-            ],
+            notification(f"Answer the five questions for {incident.title}"), asking
         )
     blocks: list[Block] = [section("*The five questions* · answered")]
     # Each answer may carry two thousand characters of detail; one question a block keeps
@@ -33,6 +36,14 @@ def render_five_questions(message: FiveQuestions) -> RenderedMessage:
     return RenderedMessage(
         notification(f"The five questions for {incident.title} are answered"), blocks
     )
+
+
+def context_blocks(context: TriageContext) -> list[Block]:
+    """What the registry knows, under questions 2 and 3."""
+    return [
+        *sections(f"Recent changes:\n{escape(context.changes_text())}", max_blocks=2),
+        *sections(f"Flags and rollback targets:\n{escape(context.rollback_text())}"),
+    ]
 
 
 def answer_lines(answers: TriageAnswers) -> list[str]:

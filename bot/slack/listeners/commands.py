@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.messages import Help, Message, Notice, OpenIncidentModal
-from bot.services import lifecycle
+from bot.services import lifecycle, registry_reports
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
@@ -52,7 +52,7 @@ def register(app: AsyncApp, ctx: Listening) -> None:
 
 async def open_form(deps: Deps, command: dict[str, Any]) -> None:
     modal = OpenIncidentModal(
-        tuple(IncidentKind), tuple(Severity), deps.policy.services, command["channel_id"]
+        tuple(IncidentKind), tuple(Severity), deps.catalog.names, command["channel_id"]
     )
     await deps.chat.open_modal(command["trigger_id"], modal)
 
@@ -63,6 +63,12 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
         case c.OpenNow(kind, title):
             incident = await open_incident(deps, OpenIncident(kind, title, user))
             return Notice(f"Opened <#{incident.channel_id}> for “{incident.title}”.")
+        case c.ShowRunning(service):
+            return await registry_reports.running_report(deps, channel, service)
+        case c.ShowChanges(service, since):
+            return await registry_reports.changes_report(deps, channel, service, since)
+        case c.MarkKnownGood(service, component, version):
+            return await registry_reports.mark_known_good(deps, user, service, component, version)
     incident = await incident_in_channel(deps, channel)
     match cmd:
         case c.Status():

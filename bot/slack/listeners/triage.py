@@ -8,10 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 import bot.slack.forms as forms
 from bot.domain.kinds import IncidentKind
-from bot.domain.messages import FiveQuestionsModal
 from bot.services import triage
-from bot.services.lookup import incident_by_id
 from bot.services.requests import first_delivery
+from bot.services.triage_context import five_questions_form
 from bot.slack.ids import (
     ACTION_KEEP_RUNBOOK,
     ACTION_OPEN_TRIAGE,
@@ -33,8 +32,8 @@ def register(app: AsyncApp, ctx: Listening) -> None:
 
         async def ask() -> None:
             # Trigger IDs expire after 3 s: this job must not wait behind a long queue.
-            incident = await incident_by_id(deps, action["value"])
-            await deps.chat.open_modal(body["trigger_id"], FiveQuestionsModal(incident))
+            form = await five_questions_form(deps, action["value"])
+            await deps.chat.open_modal(body["trigger_id"], form)
 
         await answering(by_response_url(respond), ask)()
 

@@ -1,0 +1,141 @@
+"""SqlRegistryRepo: changes, known-good marks and flag states."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.registry import Change, Component, FlagKind, FlagState, KnownGood
+from bot.store import upsert
+from bot.store.models import ChangeRow, FlagStateRow, KnownGoodRow
+
+
+class SqlRegistryRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_change(self, change: Change) -> None:
+        await self._session.execute(
+            insert(ChangeRow).values(
+                id=change.id,
+                service=change.service,
+                component=change.component.value,
+                from_version=change.from_version,
+                to_version=change.to_version,
+                actor=change.actor,
+                at=change.at,
+                source=change.source,
+                eval_score=change.eval_score,
+                # When we heard of it, to the microsecond on every backend (SQLite's
+                # CURRENT_TIMESTAMP has whole seconds): it orders changes reported for one moment.
+                recorded_at=datetime.now(UTC),
+            )
+        )
+
+    async def get_change(self, change_id: str) -> Change | None:
+        row = await self._session.get(ChangeRow, change_id)
+        return None if row is None else _change(row)
+
+    async def changes(
+        self,
+        service: str | None = None,
+        *,
+        component: Component | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Change]:
+        query = select(ChangeRow)
+        if service is not None:
+            query = query.where(ChangeRow.service == service)
+        if component is not None:
+            query = query.where(ChangeRow.component == component.value)
+        if since is not None:
+            query = query.where(ChangeRow.at >= since)
+        # recorded_at then id break ties between changes reported for the same moment.
+        query = query.order_by(
+            ChangeRow.at.desc(), ChangeRow.recorded_at.desc(), ChangeRow.id.desc()
+        )
+        rows = await self._session.scalars(query.limit(limit))
+        return [_change(row) for row in rows]
+
+    async def latest_versions(self, service: str) -> dict[Component, str]:
+        # One indexed lookup per component the service has changes for: at most nine.
+        components = await self._session.scalars(
+            select(ChangeRow.component).where(ChangeRow.service == service).distinct()
+        )
+        latest: dict[Component, str] = {}
+        for text in list(components):
+            component = Component(text)
+            newest = await self.changes(service, component=component, limit=1)
+            latest[component] = newest[0].to_version
+        return latest
+
+    async def mark_known_good(self, mark: KnownGood) -> None:
+        values = {"marked_by": mark.marked_by, "at": mark.at, "reason": mark.reason}
+        stmt = upsert.insert(self._session, KnownGoodRow).values(
+            service=mark.service, component=mark.component.value, version=mark.version, **values
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[
+                    KnownGoodRow.service,
+                    KnownGoodRow.component,
+                    KnownGoodRow.version,
+                ],
+                set_=values,
+            )
+        )
+
+    async def known_good(self, service: str, component: Component) -> list[KnownGood]:
+        rows = await self._session.scalars(
+            select(KnownGoodRow)
+            .where(KnownGoodRow.service == service, KnownGoodRow.component == component.value)
+            .order_by(KnownGoodRow.at.desc(), KnownGoodRow.version.desc())
+        )
+        return [
+            KnownGood(r.service, Component(r.component), r.version, r.marked_by, r.at, r.reason)
+            for r in rows
+        ]
+
+    async def flag_states(self, service: str) -> dict[str, FlagState]:
+        rows = await self._session.scalars(
+            select(FlagStateRow).where(FlagStateRow.service == service)
+        )
+        states = {}
+        for r in rows:
+            kind = FlagKind(r.kind)
+            value: bool | int = r.value if kind is FlagKind.PERCENTAGE else bool(r.value)
+            states[r.name] = FlagState(r.service, r.name, kind, value, r.updated_by, r.updated_at)
+        return states
+
+    async def set_flag(self, state: FlagState) -> None:
+        values = {
+            "kind": state.kind.value,
+            "value": int(state.value),
+            "updated_by": state.updated_by,
+            "updated_at": state.updated_at,
+        }
+        stmt = upsert.insert(self._session, FlagStateRow).values(
+            service=state.service, name=state.name, **values
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[FlagStateRow.service, FlagStateRow.name], set_=values
+            )
+        )
+
+
+def _change(row: ChangeRow) -> Change:
+    return Change(
+        id=row.id,
+        service=row.service,
+        component=Component(row.component),
+        from_version=row.from_version,
+        to_version=row.to_version,
+        actor=row.actor,
+        at=row.at,
+        source=row.source,
+        eval_score=row.eval_score,
+    )

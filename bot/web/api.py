@@ -1,0 +1,20 @@
+"""The `/api/…` routes: the registry, for CI/CD pipelines and the AI services themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import Route
+
+from bot.services.deps import Deps
+from bot.web.api_changes import post_change
+from bot.web.api_known_good import post_known_good
+from bot.web.api_services import get_current
+
+
+def api_routes(deps: Deps, tokens: Sequence[str]) -> list[Route]:
+    return [
+        Route("/api/changes", post_change(deps, tokens), methods=["POST"]),
+        Route("/api/known-good", post_known_good(deps, tokens), methods=["POST"]),
+        Route("/api/services/{service}/current", get_current(deps, tokens), methods=["GET"]),
+    ]

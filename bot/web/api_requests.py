@@ -1,0 +1,125 @@
+"""What every `/api/…` endpoint does first: check the bearer token, read a bounded JSON body,
+and answer errors as JSON with the reason."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.domain.errors import NotFound, UsageError
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ApiError(Exception):
+    """Answered as `{"error": message}` with `status`."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": str(self)}, self.status, headers=self.headers)
+
+
+def authorize(request: Request, tokens: Sequence[str]) -> None:
+    if not tokens:
+        # Never open without auth: an unset variable must not mean "anyone may write".
+        raise ApiError(503, "no API tokens configured; set STEADYHAND_API_TOKENS")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # Compare with every token, each in constant time, so timing tells nothing.
+    matches = [hmac.compare_digest(given.strip().encode(), t.encode()) for t in tokens]
+    if scheme.lower() != "bearer" or not any(matches):
+        raise ApiError(
+            401,
+            "missing or wrong bearer token",
+            headers={"WWW-Authenticate": 'Bearer realm="steadyhand"'},
+        )
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        value = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ApiError(422, "the body must be a JSON object")
+    return value
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Typed reads of a JSON object, each error naming the field."""
+
+    raw: dict[str, Any]
+
+    def only(self, *allowed: str) -> Fields:
+        unknown = sorted(set(self.raw) - set(allowed))
+        if unknown:
+            raise ApiError(422, f"unknown field `{unknown[0]}`; valid fields: {', '.join(allowed)}")
+        return self
+
+    def text(self, name: str) -> str:
+        value = self.optional_text(name)
+        if value is None:
+            raise ApiError(422, f"`{name}` is required (a string)")
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        value = self.raw.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ApiError(422, f"`{name}` must be a string")
+        return value
+
+    def optional_number(self, name: str) -> float | None:
+        value = self.raw.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ApiError(422, f"`{name}` must be a number")
+        return None if value is None else float(value)
+
+    def optional_time(self, name: str) -> datetime | None:
+        text = self.optional_text(name)
+        if text is None:
+            return None
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            value = None
+        if value is None or value.utcoffset() is None:
+            raise ApiError(
+                422, f"`{name}` must be ISO 8601 with a UTC offset, e.g. 2026-11-22T09:00:00Z"
+            )
+        return value
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def api_endpoint(handler: Handler) -> Handler:
+    """Answers ApiError with its status, and bad input from the core with 422 and the reason."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return exc.response()
+        except (UsageError, NotFound) as exc:
+            return JSONResponse({"error": str(exc)}, 422)
+
+    return endpoint
