@@ -35,6 +35,7 @@ from bot.store.uow import SqlUnitOfWorkFactory
 from bot.web.api import api_routes
 from bot.web.app import create_web_app
 from bot.web.metrics import Metrics
+from bot.web.ofrep import ofrep_routes
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ async def build_runtime(
         lambda: background.busy,
     )
     api = api_routes(deps, settings.api_tokens)
-    web = create_web_app(bolt, background, metrics, health, lifespan, api)
+    ofrep = ofrep_routes(deps, settings.api_tokens)
+    web = create_web_app(bolt, background, metrics, health, lifespan, api, ofrep)
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
     return runtime

@@ -91,6 +91,9 @@ def _flag(key: str, name: Any, body: Any) -> FlagSpec:
         raise ConfigError(key, f"is not a flag name ({_NAME_RULE}).")
     if name in BUILT_IN_FLAGS:
         raise ConfigError(key, "is built in to every service; do not declare it.")
+    if name in {c.value for c in Component}:
+        # `<service>.<name>` is already the OFREP key of the component's pinned version.
+        raise ConfigError(key, "is a component's name; give the flag another name.")
     if not isinstance(body, dict) or set(body) - {"kind", "default"}:
         raise ConfigError(key, "must be a mapping with `kind` and optional `default`.")
     kinds = {k.value: k for k in _DECLARABLE_KINDS}

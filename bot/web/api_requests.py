@@ -45,7 +45,7 @@ def authorize(request: Request, tokens: Sequence[str]) -> None:
         )
 
 
-async def json_object(request: Request) -> dict[str, Any]:
+async def bounded_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
@@ -54,6 +54,11 @@ async def json_object(request: Request) -> dict[str, Any]:
         body += chunk
         if len(body) > MAX_BODY_BYTES:
             raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    return bytes(body)
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    body = await bounded_body(request)
     try:
         value = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

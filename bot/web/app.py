@@ -25,6 +25,7 @@ def create_web_app(
     health: Callable[[], Awaitable[dict[str, object]]],
     lifespan: Lifespan | None = None,
     api: Sequence[BaseRoute] = (),
+    ofrep: Sequence[BaseRoute] = (),
 ) -> Starlette:
     handler = AsyncSlackRequestHandler(bolt)
 
@@ -46,6 +47,7 @@ def create_web_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *api,
+            *ofrep,
         ],
         lifespan=lifespan or _no_lifespan,
     )

@@ -82,6 +82,7 @@ def test_services_with_components_and_flags(tmp_path: Path) -> None:
             "s.flags.kill_switch",
             "built in",
         ),
+        ("services: {s: {flags: {prompt: {kind: boolean}}}}", "s.flags.prompt", "component"),
         ("known_good_after: a day", "known_good_after", "`24h`"),
     ],
 )
