@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -29,7 +30,7 @@ from bot.slack.background import Background
 from bot.slack.chat import SlackChat
 from bot.slack.listening import Listening
 from bot.slack.responses import ResponseUrls
-from bot.store.database import create_engine
+from bot.store.database import create_engine, normalize_url
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
 from bot.web.api import api_routes
@@ -61,6 +62,7 @@ async def build_runtime(
     settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = True
 ) -> Runtime:
     """Upgrade the schema, then build everything. The scheduler starts with the web app."""
+    _check_sqlite_folder(settings.database_url)
     try:
         await upgrade_database(settings.database_url)
     except (OSError, SQLAlchemyError) as exc:
@@ -140,3 +142,14 @@ async def build_runtime(
     web = create_web_app(bolt, background, metrics, health, lifespan, api, ofrep)
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
     return runtime
+
+
+def _check_sqlite_folder(database_url: str) -> None:
+    # SQLite creates the file but not its folder; say so plainly instead of a driver error.
+    url = normalize_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).parent
+        if not folder.is_dir():
+            raise ConfigError(
+                "DATABASE_URL", f"the folder {folder} for the SQLite file does not exist."
+            )

@@ -39,7 +39,7 @@ def test_serve_without_settings_names_the_missing_one(
     [
         ("mysql://root@localhost/x", "DATABASE_URL"),
         ("postgresql+asyncpg://postgres@127.0.0.1:1/none", "cannot open the database"),
-        ("sqlite+aiosqlite:////nonexistent-dir/x/steadyhand.db", "cannot open the database"),
+        ("sqlite+aiosqlite:////nonexistent-dir/x/steadyhand.db", "does not exist"),
     ],
 )
 def test_serve_with_an_unusable_database_names_it(
