@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.domain.errors import UsageError
+from bot.domain.choices import parse_choice
 
 
 class IncidentKind(StrEnum):
@@ -21,11 +21,7 @@ class IncidentKind(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> IncidentKind:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            valid = ", ".join(k.value for k in cls)
-            raise UsageError(f"Unknown incident kind `{text}`. Valid kinds: {valid}.") from None
+        return parse_choice(cls, text, "incident kind", "kinds")
 
 
 KIND_LABELS = {
@@ -46,11 +42,7 @@ class Severity(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> Severity:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            valid = ", ".join(s.value for s in cls)
-            raise UsageError(f"Unknown severity `{text}`. Valid severities: {valid}.") from None
+        return parse_choice(cls, text, "severity", "severities")
 
 
 class IncidentStatus(StrEnum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.choices import parse_choice
 from bot.domain.errors import NotFound, UsageError
 
 
@@ -28,11 +29,7 @@ class Component(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> Component:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            valid = ", ".join(c.value for c in cls)
-            raise UsageError(f"Unknown component `{text}`. Valid components: {valid}.") from None
+        return parse_choice(cls, text, "component", "components")
 
 
 class FlagKind(StrEnum):
