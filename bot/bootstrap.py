@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,6 +22,8 @@ from starlette.applications import Starlette
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.errors import ConfigError
+from bot.drivers.factory import HttpDrivers
+from bot.drivers.verification import HttpVerifier
 from bot.ports import Clock
 from bot.runbooks.loader import load_library
 from bot.scheduler.jobs import build_scheduler
@@ -28,6 +31,7 @@ from bot.services.deps import Deps, Policy
 from bot.slack.app import build_bolt_app
 from bot.slack.background import Background
 from bot.slack.chat import SlackChat
+from bot.slack.directory import SlackDirectory
 from bot.slack.listening import Listening
 from bot.slack.responses import ResponseUrls
 from bot.store.database import create_engine, normalize_url
@@ -80,17 +84,25 @@ async def build_runtime(
         session=http,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
     )
+    # One client for drivers and verification checks; each sets its own timeouts per call.
+    outside = httpx.AsyncClient(follow_redirects=False)
+    clock = clock or SystemClock()
     deps = Deps(
         uow=SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False)),
         chat=SlackChat(client),
-        clock=clock or SystemClock(),
+        clock=clock,
         runbooks=library,
         policy=Policy(
             stakeholder_channel=settings.stakeholder_channel,
             triage_reminder_minutes=settings.triage_reminder_minutes,
             known_good_after=settings.known_good_after,
+            roles=settings.roles,
+            actions=settings.action_policy,
         ),
         catalog=settings.catalog,
+        drivers=HttpDrivers(outside),
+        verifier=HttpVerifier(outside),
+        directory=SlackDirectory(client, clock),
     )
     metrics = Metrics()
     background = Background()
@@ -116,6 +128,7 @@ async def build_runtime(
                 log.error("Stopped with %d Slack requests still being handled", background.busy)
             await background.stop()
             await http.close()
+            await outside.aclose()
             await engine.dispose()
 
     async def health() -> dict[str, object]:

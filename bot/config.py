@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.config_actions import parse_policy, parse_roles
 from bot.config_services import parse_catalog
+from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.errors import ConfigError, UsageError
 from bot.domain.registry import Catalog, parse_duration
 
@@ -40,6 +42,8 @@ class Settings:
     # Bearer tokens for /api/…, from STEADYHAND_API_TOKENS only: secrets stay out of the yml.
     api_tokens: tuple[str, ...] = ()
     known_good_after: timedelta = timedelta(hours=24)
+    roles: Roles = field(default_factory=Roles)  # not configured: everyone responds
+    action_policy: ActionPolicy = field(default_factory=ActionPolicy)
     extra: Mapping[str, Any] = field(default_factory=dict)  # later features' sections
 
 
@@ -113,7 +117,7 @@ def _read_config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str
         raise ConfigError(str(path), f"is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(str(path), "must be a mapping of settings.")
-    return path, _file_settings(str(path), raw)
+    return path, _file_settings(str(path), raw, environ)
 
 
 _KNOWN_KEYS = {
@@ -122,10 +126,12 @@ _KNOWN_KEYS = {
     "triage_reminder_minutes",
     "services",
     "known_good_after",
+    "roles",
+    "policy",
 }
 
 
-def _file_settings(where: str, raw: dict[str, Any]) -> dict[str, Any]:
+def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"extra": {k: v for k, v in raw.items() if k not in _KNOWN_KEYS}}
     if (channel := raw.get("stakeholder_channel")) is not None:
         if not isinstance(channel, str) or not channel.strip():
@@ -146,10 +152,14 @@ def _file_settings(where: str, raw: dict[str, Any]) -> dict[str, Any]:
             )
         out["triage_reminder_minutes"] = minutes
     if (services := raw.get("services")) is not None:
-        out["catalog"] = parse_catalog(where, services)
+        out["catalog"] = parse_catalog(where, services, environ)
     if (after := raw.get("known_good_after")) is not None:
         try:
             out["known_good_after"] = parse_duration(str(after))
         except UsageError as exc:
             raise ConfigError(f"{where}: known_good_after", str(exc)) from None
+    if "roles" in raw:  # even empty: a section that names nobody is a mistake, not a default
+        out["roles"] = parse_roles(where, raw["roles"])
+    if (policy := raw.get("policy")) is not None:
+        out["action_policy"] = parse_policy(where, policy, out.get("catalog", Catalog([])))
     return out

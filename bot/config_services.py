@@ -1,15 +1,18 @@
 """The `services:` section of steadyhand.yml, validated into a Catalog.
 
 Either a list of names (no components, no flags) or a mapping
-`name → {components: {component: first_version}, flags: {name: {kind, default}}}`.
+`name → {components: {component: first_version}, flags: {name: {kind, default}}, environment,
+driver, flag_driver, verify}` (the last three in config_drivers.py).
 Every service also has the built-in flags (kill_switch, dry_run), off by default.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from bot.config_drivers import check_keys, parse_driver, parse_verification
 from bot.domain.errors import ConfigError, UsageError
 from bot.domain.registry import (
     BUILT_IN_FLAGS,
@@ -26,14 +29,16 @@ from bot.domain.registry import (
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 _NAME_RULE = "letters, digits, `-` and `_`, at most 63 characters"
 _DECLARABLE_KINDS = (FlagKind.BOOLEAN, FlagKind.PERCENTAGE)
+_SERVICE_KEYS = ("components", "flags", "environment", "driver", "flag_driver", "verify")
 
 
-def parse_catalog(where: str, services: Any) -> Catalog:
+def parse_catalog(where: str, services: Any, environ: Mapping[str, str]) -> Catalog:
+    """`environ` holds the secrets that drivers name by environment variable."""
     key = f"{where}: services"
     if isinstance(services, list):
-        return Catalog([_spec(key, _name(key, n), None) for n in services])
+        return Catalog([_spec(key, _name(key, n), None, environ) for n in services])
     if isinstance(services, dict):
-        return Catalog([_spec(key, _name(key, n), body) for n, body in services.items()])
+        return Catalog([_spec(key, _name(key, n), body, environ) for n, body in services.items()])
     raise ConfigError(key, "must be a list of service names or a mapping name → details.")
 
 
@@ -43,20 +48,32 @@ def _name(key: str, name: Any) -> str:
     return name
 
 
-def _spec(key: str, name: str, body: Any) -> ServiceSpec:
+def _spec(key: str, name: str, body: Any, environ: Mapping[str, str]) -> ServiceSpec:
     key = f"{key}.{name}"
     if body is None:
         return ServiceSpec(name, {}, built_in_flags())
     if not isinstance(body, dict):
-        raise ConfigError(key, "must be a mapping with `components` and/or `flags`.")
-    unknown = sorted(set(body) - {"components", "flags"})
-    if unknown:
-        raise ConfigError(
-            f"{key}.{unknown[0]}", "is not a service setting; valid: components, flags."
-        )
-    components = _components(f"{key}.components", body.get("components") or {})
-    flags = {**built_in_flags(), **_flags(f"{key}.flags", body.get("flags") or {})}
-    return ServiceSpec(name, components, flags)
+        raise ConfigError(key, f"must be a mapping; valid settings: {', '.join(_SERVICE_KEYS)}.")
+    check_keys(key, body, _SERVICE_KEYS, "service setting")
+    driver = body.get("driver") or "builtin"
+    flag_driver, verify = body.get("flag_driver"), body.get("verify")
+    if flag_driver is not None:
+        flag_driver = parse_driver(f"{key}.flag_driver", flag_driver, environ, for_flags=True)
+    return ServiceSpec(
+        name,
+        components=_components(f"{key}.components", body.get("components") or {}),
+        flags={**built_in_flags(), **_flags(f"{key}.flags", body.get("flags") or {})},
+        environment=_environment(f"{key}.environment", body.get("environment", "production")),
+        driver=parse_driver(f"{key}.driver", driver, environ, for_flags=False),
+        flag_driver=flag_driver,
+        verification=None if verify is None else parse_verification(f"{key}.verify", verify),
+    )
+
+
+def _environment(key: str, raw: Any) -> str:
+    if not isinstance(raw, str) or not _NAME.match(raw):
+        raise ConfigError(key, f"`{raw}` is not an environment name ({_NAME_RULE}).")
+    return raw
 
 
 def _components(key: str, raw: Any) -> dict[Component, str]:

@@ -3,18 +3,51 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
 from bot.clock import ManualClock
 from bot.domain.errors import ConfigError
-from bot.sandbox import transcript
-from bot.sandbox.seed import BOB
+from bot.sandbox import serve_app, transcript
+from bot.sandbox.seed import ALICE, BOB
+from bot.services import registry
 from bot.services.lookup import incident_in_channel
-from bot.slack.ids import ACTION_OPEN_TRIAGE, CALLBACK_FIVE_QUESTIONS, step_action_id
+from bot.slack.ids import (
+    ACTION_APPROVE,
+    ACTION_OPEN_TRIAGE,
+    ACTION_ROLLBACK_CHANGE,
+    CALLBACK_FIVE_QUESTIONS,
+    step_action_id,
+)
 from bot.stage import Stage, sandbox_stage
 
 TITLE = "Answers cite the retired refund policy"
+
+# The played team: Alice and Bob are on call, Carol approves; prompt rollbacks need approval,
+# and every applied action is checked by the eval endpoint EVAL_URL_SETTING points at.
+EVAL_URL_SETTING = "{eval_url}"
+DEMO_CONFIG = """
+roles:
+  responders: [S_ONCALL]
+  approvers: [S_MANAGERS]
+policy:
+  default_risk: high
+  rules:
+    - {risk: low, action: flag}
+services:
+  support-bot:
+    components: {model: gpt-4o-2024-08-06, prompt: v12, retrieval_index: kb-2026-11-01}
+    flags:
+      strict-guardrails: {kind: boolean}
+    verify: {kind: eval, url: "{eval_url}", threshold: 0.85}
+"""
 
 
 def check_runbooks_dir(runbooks_dir: Path) -> None:
@@ -28,16 +61,47 @@ def check_runbooks_dir(runbooks_dir: Path) -> None:
 
 async def play(runbooks_dir: Path = Path("runbooks")) -> str:
     with tempfile.TemporaryDirectory(prefix="steadyhand-demo-") as tmp:
-        clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+        # The played incident takes about 80 minutes from the bad change; end it about now.
+        clock = ManualClock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=80))
         database_url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
-        async with sandbox_stage(database_url, clock, runbooks_dir=runbooks_dir) as stage:
+        async with (
+            demo_config(Path(tmp)) as env,
+            sandbox_stage(database_url, clock, runbooks_dir=runbooks_dir, env=env) as stage,
+        ):
             await script(stage)
             return transcript(stage.sandbox)
 
 
+@asynccontextmanager
+async def demo_config(folder: Path, extra: str = "") -> AsyncIterator[dict[str, str]]:
+    """steadyhand.yml for the played team (plus `extra` settings), and the eval service that
+    verifies rollbacks: a real HTTP endpoint on loopback that scores the rolled-back prompt."""
+
+    async def evaluate(request: Request) -> JSONResponse:
+        payload = await request.json()
+        prompt = next((m["to"] for m in payload["moves"] if m.get("component") == "prompt"), "")
+        score = 0.91 if prompt == "v12" else 0.62
+        return JSONResponse({"score": score, "detail": f"refund-policy eval set, prompt {prompt}"})
+
+    evals = Starlette(routes=[Route("/eval", evaluate, methods=["POST"])])
+    async with serve_app(evals) as base_url:
+        path = folder / "steadyhand.yml"
+        path.write_text(extra + DEMO_CONFIG.replace(EVAL_URL_SETTING, f"{base_url}/eval"))
+        yield {"STEADYHAND_CONFIG": str(path)}
+
+
 async def script(stage: Stage) -> None:
-    """Alice opens a quality incident, works the checklist, Bob answers the five questions
-    after the reminder, command passes to Bob, and he resolves it."""
+    """CI ships prompt v13; Alice opens a quality incident, works the checklist, Bob answers
+    the five questions after the reminder, Alice asks to roll the prompt back from the list of
+    changes, Carol approves, the eval endpoint verifies it, command passes to Bob, and he
+    resolves it."""
+    deps = stage.runtime.deps
+    await registry.mark_known_good(deps, "support-bot", "prompt", "v12", "ci", "passed evals")
+    stage.clock.advance(timedelta(hours=3))
+    await registry.record_change(
+        deps, "support-bot", "prompt", "v13", "github-actions", eval_score=0.84
+    )
+    stage.clock.advance(timedelta(minutes=40))
     await stage.command("alice", "#general", f"open quality {TITLE}")
     channel = next(
         c for c in stage.sandbox.workspace.channels.values() if c.name.startswith("inc-")
@@ -73,6 +137,16 @@ async def script(stage: Stage) -> None:
             "q5": "blocking",
         },
     )
+    await stage.settle()
+
+    stage.clock.advance(timedelta(minutes=2))
+    await stage.command("alice", channel.id, "changes")
+    changes = stage.sandbox.ephemerals(ALICE, channel.id)[-1]
+    await stage.driver.click("alice", channel.id, changes["ts"], f"{ACTION_ROLLBACK_CHANGE}.0")
+    await stage.settle()
+    card = stage.sandbox.messages(channel.id)[-1]
+    stage.clock.advance(timedelta(minutes=1))
+    await stage.driver.click("carol", channel.id, card["ts"], ACTION_APPROVE)
     await stage.settle()
 
     stage.clock.advance(timedelta(minutes=3))

@@ -7,7 +7,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from bot.domain.actions import ActionRequest, RequestStatus
 from bot.domain.checklists import ChecklistStep
+from bot.domain.drivers import DriverResult, DriverSpec, VerificationResult, VerificationSpec
 from bot.domain.incidents import Incident
 from bot.domain.messages import Message, Modal
 from bot.domain.registry import Change, Component, FlagState, KnownGood
@@ -129,6 +131,41 @@ class RegistryRepo(Protocol):
     async def set_flag(self, state: FlagState) -> None: ...
 
 
+class ActionRepo(Protocol):
+    """Action requests. Every change of status is a compare-and-set in the database, so two
+    clicks, two approvers or two replicas can never move one request twice."""
+
+    async def add(self, request: ActionRequest) -> None: ...
+
+    async def get(self, request_id: str) -> ActionRequest | None: ...
+
+    async def transition(
+        self,
+        request_id: str,
+        from_statuses: Sequence[RequestStatus],
+        to: RequestStatus,
+        *,
+        by: str | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        """Move the request to `to` only if its status is one of `from_statuses`; True for the
+        one caller that did. `by` and `at` record the decision; attempts count APPLYING."""
+        ...
+
+    async def save_outcome(self, request: ActionRequest) -> None:
+        """Write message_ts, outcome and verification; never the status."""
+        ...
+
+    async def claim_expired(self, now: datetime, limit: int = 50) -> list[ActionRequest]:
+        """Pending requests past their expiry, moved to EXPIRED in this unit of work (FOR
+        UPDATE SKIP LOCKED on PostgreSQL), so no other process claims them."""
+        ...
+
+    async def for_incident(self, incident_id: str) -> list[ActionRequest]:
+        """Oldest first."""
+        ...
+
+
 class IdempotencyRepo(Protocol):
     async def claim(self, key: str, at: datetime) -> bool:
         """True the first time a key is seen; False for every repeat (retries, replicas)."""
@@ -141,6 +178,7 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepo
     idempotency: IdempotencyRepo
     registry: RegistryRepo
+    actions: ActionRepo
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -158,3 +196,26 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class Driver(Protocol):
+    """Applies an action to the real system. Never raises for the system's own failures:
+    they come back as DriverResult(applied=False, detail=<the system's text>)."""
+
+    async def apply(self, request: ActionRequest) -> DriverResult: ...
+
+
+class DriverFactory(Protocol):
+    def __call__(self, spec: DriverSpec) -> Driver: ...
+
+
+class Verifier(Protocol):
+    async def verify(self, spec: VerificationSpec, request: ActionRequest) -> VerificationResult:
+        """Never raises for the check's own failures: they are a failed result."""
+        ...
+
+
+class Directory(Protocol):
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        """The user IDs in a Slack user group (cached briefly by the adapter)."""
+        ...

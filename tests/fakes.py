@@ -17,12 +17,20 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import overload
 
+from bot.domain.actions import ActionRequest, RequestStatus
 from bot.domain.checklists import ChecklistStep
 from bot.domain.incidents import Incident
 from bot.domain.registry import Change, Component, FlagState, KnownGood
 from bot.domain.reminders import Reminder
 from bot.domain.timeline import TimelineEvent
-from bot.ports import IdempotencyRepo, IncidentRepo, RegistryRepo, ReminderRepo, TimelineRepo
+from bot.ports import (
+    ActionRepo,
+    IdempotencyRepo,
+    IncidentRepo,
+    RegistryRepo,
+    ReminderRepo,
+    TimelineRepo,
+)
 
 
 @dataclass
@@ -35,6 +43,7 @@ class FakeTables:
     changes: list[tuple[int, Change]] = field(default_factory=list)  # (insertion order, change)
     known_good: dict[tuple[str, Component, str], KnownGood] = field(default_factory=dict)
     flags: dict[tuple[str, str], FlagState] = field(default_factory=dict)
+    actions: dict[str, ActionRequest] = field(default_factory=dict)
 
 
 Write = Callable[[FakeTables], None]
@@ -288,6 +297,72 @@ class FakeRegistryRepo:
         self._uow.write(lambda t: t.flags.__setitem__((state.service, state.name), stored))
 
 
+class FakeActionRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, request: ActionRequest) -> None:
+        if request.id in self._uow.tables.actions:
+            raise ValueError(f"duplicate action request id {request.id!r}")
+        stored = replace(
+            copy.deepcopy(request),
+            requested_at=_utc(request.requested_at),
+            expires_at=_utc(request.expires_at),
+            decided_at=_utc(request.decided_at),
+        )
+        self._uow.write(lambda t: t.actions.__setitem__(request.id, stored))
+
+    async def get(self, request_id: str) -> ActionRequest | None:
+        return copy.deepcopy(self._uow.tables.actions.get(request_id))
+
+    async def transition(
+        self,
+        request_id: str,
+        from_statuses: Sequence[RequestStatus],
+        to: RequestStatus,
+        *,
+        by: str | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        found = self._uow.tables.actions.get(request_id)
+        if found is None or found.status not in from_statuses:
+            return False
+
+        def write(tables: FakeTables) -> None:
+            request = tables.actions[request_id]
+            request.status = to
+            request.decided_by = by if by is not None else request.decided_by
+            request.decided_at = _utc(at) if at is not None else request.decided_at
+            request.attempts += 1 if to is RequestStatus.APPLYING else 0
+
+        self._uow.write(write)
+        return True
+
+    async def save_outcome(self, request: ActionRequest) -> None:
+        def write(tables: FakeTables) -> None:
+            stored = tables.actions[request.id]
+            stored.message_ts = request.message_ts
+            stored.outcome = request.outcome
+            stored.verification = request.verification
+
+        self._uow.write(write)
+
+    async def claim_expired(self, now: datetime, limit: int = 50) -> list[ActionRequest]:
+        due = sorted(
+            (r for r in self._uow.tables.actions.values() if r.is_expired(_utc(now))),
+            key=lambda r: (r.expires_at, r.id),
+        )[:limit]
+        for request in due:
+            await self.transition(
+                request.id, [RequestStatus.PENDING], RequestStatus.EXPIRED, at=now
+            )
+        return [copy.deepcopy(self._uow.tables.actions[r.id]) for r in due]
+
+    async def for_incident(self, incident_id: str) -> list[ActionRequest]:
+        found = [r for r in self._uow.tables.actions.values() if r.incident_id == incident_id]
+        return copy.deepcopy(sorted(found, key=lambda r: (r.requested_at, r.id)))
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db or FakeDatabase()
@@ -298,6 +373,7 @@ class FakeUnitOfWork:
         self.reminders: ReminderRepo = FakeReminderRepo(self)
         self.idempotency: IdempotencyRepo = FakeIdempotencyRepo(self)
         self.registry: RegistryRepo = FakeRegistryRepo(self)
+        self.actions: ActionRepo = FakeActionRepo(self)
         self._begin()
 
     @property

@@ -5,6 +5,7 @@ SteadyhandError
  ├── NotFound              an incident, runbook or service that does not exist
  │    └── NotAnIncidentChannel
  ├── Conflict              the request is valid but the state forbids it (already resolved …)
+ ├── NotAllowed            the person lacks the role the request needs
  ├── RunbookError          a runbook that cannot be used; carries its lint problems
  └── ConfigError           a missing or invalid setting; names the setting
 """
@@ -36,6 +37,10 @@ class NotAnIncidentChannel(NotFound):
 
 
 class Conflict(SteadyhandError):
+    pass
+
+
+class NotAllowed(SteadyhandError):
     pass
 
 

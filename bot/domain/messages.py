@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.actions import ActionRequest
 from bot.domain.checklists import ChecklistStep
+from bot.domain.drivers import VerificationResult
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.registry import Change, Running
@@ -104,6 +106,25 @@ class ChangesReport:
     service: str | None  # None: every service
     since: timedelta
     changes: tuple[Change, ...]
+    offers_rollback: bool = False  # in an incident channel: a Roll back button per change
+
+
+@dataclass(frozen=True)
+class ActionCard:
+    """An action request as it stands now: waiting for approval (with Approve and Reject),
+    applying, applied, failed (with Retry), rejected or expired. Updated in place."""
+
+    request: ActionRequest
+    approvers: tuple[str, ...] = ()  # user and group IDs to mention while it waits
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """After an applied action: the service's check, pass or fail with its number."""
+
+    request: ActionRequest
+    result: VerificationResult
+    escalation: str | None = None  # the runbook's Escalation section, when it fails
 
 
 @dataclass(frozen=True)
@@ -124,6 +145,8 @@ Message = (
     | Notice
     | RunningReport
     | ChangesReport
+    | ActionCard
+    | VerificationReport
     | Help
 )
 

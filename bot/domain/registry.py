@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.choices import parse_choice
+from bot.domain.drivers import BUILTIN_DRIVER, DriverSpec, VerificationSpec
 from bot.domain.errors import NotFound, UsageError
 
 
@@ -59,6 +60,13 @@ class ServiceSpec:
     name: str
     components: dict[Component, str] = field(default_factory=dict)  # component → first version
     flags: dict[str, FlagSpec] = field(default_factory=dict)
+    environment: str = "production"  # policy rules may give actions a risk per environment
+    driver: DriverSpec = BUILTIN_DRIVER  # how rollbacks reach the real system
+    flag_driver: DriverSpec | None = None  # for flags, when not `driver` (e.g. Unleash)
+    verification: VerificationSpec | None = None  # run after every applied action
+
+    def driver_for(self, changes_flags: bool) -> DriverSpec:
+        return (self.flag_driver or self.driver) if changes_flags else self.driver
 
     def component(self, text: str) -> Component:
         component = Component.parse(text)

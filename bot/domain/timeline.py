@@ -23,6 +23,13 @@ class EventType(StrEnum):
     COMMANDER_CHANGED = "commander.changed"
     RESOLVED = "incident.resolved"
     CHANGE_RECORDED = "change.recorded"
+    ACTION_REQUESTED = "action.requested"
+    ACTION_APPROVED = "action.approved"
+    ACTION_REJECTED = "action.rejected"
+    ACTION_EXPIRED = "action.expired"
+    ACTION_APPLIED = "action.applied"
+    ACTION_FAILED = "action.failed"
+    ACTION_VERIFIED = "action.verified"  # data: passed, score, summary
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services.actions import expire_due_requests
 from bot.services.clean_versions import mark_clean_versions
 from bot.services.deps import Deps
 from bot.services.triage import send_due_reminders
@@ -20,6 +21,7 @@ async def run_due_work(deps: Deps, metrics: Metrics) -> None:
     """Everything that falls due: one place, so tests and the demo can run it on demand."""
     metrics.count("steadyhand_reminders_sent_total", await send_due_reminders(deps))
     metrics.count("steadyhand_known_good_marked_total", await mark_clean_versions(deps))
+    metrics.count("steadyhand_action_requests_expired_total", await expire_due_requests(deps))
 
 
 def build_scheduler(deps: Deps, metrics: Metrics, every_seconds: float = 5.0) -> AsyncIOScheduler:

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.registry import Catalog
 from bot.domain.runbooks import RunbookLibrary
-from bot.ports import Chat, Clock, UnitOfWorkFactory
+from bot.ports import Chat, Clock, Directory, DriverFactory, UnitOfWorkFactory, Verifier
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class Policy:
     stakeholder_channel: str | None = None
     triage_reminder_minutes: int = 15
     known_good_after: timedelta = timedelta(hours=24)  # clean running time before known-good
+    roles: Roles = field(default_factory=Roles)
+    actions: ActionPolicy = field(default_factory=ActionPolicy)
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,7 @@ class Deps:
     policy: Policy = Policy()
     catalog: Catalog = field(default_factory=lambda: Catalog([]))
     new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex[:16])
+    # The outside systems actions reach; the built-in store needs neither of the first two.
+    drivers: DriverFactory | None = None
+    verifier: Verifier | None = None
+    directory: Directory | None = None  # who is in a Slack user group

@@ -141,6 +141,8 @@ def topic(incident: Incident) -> str:
 
 def _known_service(deps: Deps, service: str | None) -> str | None:
     service = (service or "").strip() or None
+    if service is None and len(deps.catalog.names) == 1:
+        return deps.catalog.names[0]  # one service declared: every incident is about it
     # With no services declared, any name is accepted: the registry is optional.
     if service is None or not deps.catalog.names:
         return service

@@ -101,7 +101,7 @@ async def mark_known_good(
     which = spec.component(component)
     version = validate_version(version)
     async with deps.uow() as uow:
-        ran = await _versions_ever_run(uow, spec, which)
+        ran = await versions_ever_run(uow, spec, which)
         if version not in ran:
             recent = ", ".join(f"`{v}`" for v in ran[:RECENT_VERSIONS_SHOWN])
             raise UsageError(
@@ -154,7 +154,7 @@ async def _versions(uow: UnitOfWork, spec: ServiceSpec) -> dict[Component, str]:
     return {c: latest.get(c, first) for c, first in spec.components.items()}
 
 
-async def _versions_ever_run(uow: UnitOfWork, spec: ServiceSpec, which: Component) -> list[str]:
+async def versions_ever_run(uow: UnitOfWork, spec: ServiceSpec, which: Component) -> list[str]:
     """Newest first: the versions in changes, then the declared first version."""
     found = await uow.registry.changes(spec.name, component=which, limit=1000)
     versions = [c.to_version for c in found] + [spec.components[which]]

@@ -25,7 +25,10 @@ async def changes_report(
     """Without a service named: the incident's (or the only declared one), else every one."""
     name = service or await _default_service(deps, channel)
     changes = await registry.recent_changes(deps, name, since)
-    return m.ChangesReport(name, since, tuple(changes))
+    async with deps.uow() as uow:
+        in_incident = await uow.incidents.get_by_channel(channel)
+    offers = in_incident is not None and in_incident.is_open
+    return m.ChangesReport(name, since, tuple(changes), offers_rollback=offers)
 
 
 async def mark_known_good(

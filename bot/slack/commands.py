@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from bot.domain.actions import ActionKind
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind
-from bot.domain.registry import parse_duration
+from bot.domain.registry import Component, parse_duration
 from bot.slack.help import HELP_LINES
 
 
@@ -62,6 +63,40 @@ class MarkKnownGood:
 
 
 @dataclass(frozen=True)
+class AskRollback:
+    service: str | None  # None: the incident's service
+    component: str
+    version: str | None  # None: the last known-good version
+    reason: str
+
+
+@dataclass(frozen=True)
+class AskRestore:
+    service: str | None
+    ago: timedelta | None  # either how long ago …
+    at: datetime | None  # … or the moment itself
+    reason: str
+
+
+@dataclass(frozen=True)
+class AskFlag:
+    service: str | None
+    flag: str
+    value: str  # on, off or a percentage, checked against the flag's kind later
+    reason: str
+
+
+@dataclass(frozen=True)
+class AskSwitch:
+    """The kill switch or dry-run mode."""
+
+    kind: ActionKind
+    service: str | None
+    on: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class ShowHelp:
     pass
 
@@ -76,6 +111,10 @@ Command = (
     | ShowRunning
     | ShowChanges
     | MarkKnownGood
+    | AskRollback
+    | AskRestore
+    | AskFlag
+    | AskSwitch
     | ShowHelp
 )
 DEFAULT_CHANGES_WINDOW = timedelta(hours=24)
@@ -109,6 +148,14 @@ def parse(text: str) -> Command:
         return _changes(rest)
     if sub == "known-good":
         return _known_good(rest)
+    if sub == "rollback":
+        return _rollback(rest)
+    if sub == "flag":
+        return _flag(rest)
+    if sub == "kill":
+        return _switch(ActionKind.KILL_SWITCH, rest, default=True)
+    if sub == "dry-run":
+        return _switch(ActionKind.DRY_RUN, rest, default=None)
     if sub == "help":
         return ShowHelp()
     valid = ", ".join(f"`{s}`" for s in SUBCOMMANDS)
@@ -157,6 +204,82 @@ def _known_good(rest: str) -> Command:
             "`/incident known-good support-bot prompt v12`."
         )
     return MarkKnownGood(*words)
+
+
+def _because(rest: str) -> tuple[list[str], str]:
+    """`support-bot prompt because answers drifted` → (["support-bot", "prompt"], "answers …")."""
+    words = rest.split()
+    lowered = [w.lower() for w in words]
+    if "because" in lowered:
+        cut = lowered.index("because")
+        return words[:cut], " ".join(words[cut + 1 :])
+    return words, ""
+
+
+def _rollback(rest: str) -> Command:
+    words, reason = _because(rest)
+    usage = (
+        "Usage: `/incident rollback [service] <component> [version]` or "
+        "`/incident rollback [service] to <when>`, e.g. `rollback support-bot prompt v12`."
+    )
+    if "to" in [w.lower() for w in words[:2]]:
+        service = None if words[0].lower() == "to" else words[0]
+        when = words[1:] if service is None else words[2:]
+        if len(when) != 1:
+            raise UsageError(usage)
+        ago, at = _moment(when[0])
+        return AskRestore(service, ago, at, reason)
+    if not words or len(words) > 3:
+        raise UsageError(usage)
+    if not _is_component(words[0]):
+        service, words = words[0], words[1:]
+        if not words:
+            raise UsageError(usage)
+    else:
+        service = None
+    if len(words) > 2:
+        raise UsageError(usage)
+    return AskRollback(service, words[0], words[1] if len(words) > 1 else None, reason)
+
+
+def _flag(rest: str) -> Command:
+    words, reason = _because(rest)
+    if len(words) == 2:
+        return AskFlag(None, words[0], words[1], reason)
+    if len(words) == 3:
+        return AskFlag(words[0], words[1], words[2], reason)
+    raise UsageError("Usage: `/incident flag [service] <flag> on|off|<0-100>%`.")
+
+
+def _switch(kind: ActionKind, rest: str, default: bool | None) -> Command:
+    words, reason = _because(rest)
+    sub = "kill" if kind is ActionKind.KILL_SWITCH else "dry-run"
+    state = {"on": True, "off": False}
+    if words and words[-1].lower() in state:
+        on: bool | None = state[words.pop().lower()]
+    else:
+        on = default
+    if on is None or len(words) > 1:
+        raise UsageError(f"Usage: `/incident {sub} [service] on|off`.")
+    return AskSwitch(kind, words[0] if words else None, on, reason)
+
+
+def _moment(text: str) -> tuple[timedelta | None, datetime | None]:
+    if _DURATION.match(text):
+        return parse_duration(text), None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"`{text}` is neither a time ago (`2h`) nor a UTC time (`2026-11-22T08:00Z`)."
+        ) from None
+    if at.utcoffset() is None:
+        raise UsageError("Give the time with a UTC offset, e.g. `2026-11-22T08:00Z`.")
+    return None, at.astimezone(UTC)
+
+
+def _is_component(word: str) -> bool:
+    return word in {c.value for c in Component}
 
 
 def _user(rest: str) -> str:

@@ -61,5 +61,31 @@ HELP_LINES = (
         "Mark a version the component has run as known-good: a rollback target.",
         "/incident known-good support-bot prompt v12",
     ),
+    HelpLine(
+        "/incident rollback [service] <component> [version] [because …]",
+        "Roll a component back to its last known-good version, or to a version it ran. "
+        "High-risk actions wait for an approver.",
+        "/incident rollback support-bot prompt v12 because refusals stopped",
+    ),
+    HelpLine(
+        "/incident rollback [service] to <when> [because …]",
+        "Restore every component to what ran at a moment (`2h` ago, or a UTC time).",
+        "/incident rollback support-bot to 2026-11-22T08:00Z",
+    ),
+    HelpLine(
+        "/incident flag [service] <flag> on|off|<0-100>% [because …]",
+        "Turn a flag on or off, or set its rollout percentage.",
+        "/incident flag support-bot new-retriever off",
+    ),
+    HelpLine(
+        "/incident kill [service] [on|off] [because …]",
+        "Kill switch: pause every action-taking step of the service's agents (`off` resumes).",
+        "/incident kill support-bot",
+    ),
+    HelpLine(
+        "/incident dry-run [service] on|off [because …]",
+        "Dry-run mode: the agents reason but do not act.",
+        "/incident dry-run support-bot on",
+    ),
     HelpLine("/incident help", "Show this list.", "/incident help"),
 )

@@ -20,6 +20,15 @@ ACTION_TOGGLE_STEP_PATTERN = re.compile(r"^checklist\.toggle\.\d+$")
 ACTION_OPEN_TRIAGE = "triage.open"  # value incident_id; opens the five-questions modal
 ACTION_SWITCH_RUNBOOK = "runbook.switch"  # value "{incident_id}:{kind}"
 ACTION_KEEP_RUNBOOK = "runbook.keep"  # value incident_id
+# Action requests: value is the request's ID.
+ACTION_APPROVE = "action.approve"
+ACTION_REJECT = "action.reject"
+ACTION_RETRY = "action.retry"
+ACTION_UNDO = "action.undo"  # asks for the reverse of an applied action
+ACTION_ROLLBACK_CHANGE = "registry.rollback"  # prefix; value a change's ID
+ACTION_ROLLBACK_CHANGE_PATTERN = re.compile(r"^registry\.rollback\.\d+$")
+ACTION_RUN_STEP = "runbook.action"  # prefix; value "{incident_id}:{position}"
+ACTION_RUN_STEP_PATTERN = re.compile(r"^runbook\.action\.\d+$")
 
 # Modals (callback_id); private_metadata carries what the submission needs.
 CALLBACK_OPEN_INCIDENT = "incident.open"  # private_metadata: the channel /incident ran in

@@ -52,6 +52,7 @@ class Base(DeclarativeBase):
         datetime: UtcDateTime(),
         dict[str, Any]: JSON(),
         list[str]: JSON(),
+        list[dict[str, Any]]: JSON(),
     }
 
 
@@ -178,3 +179,29 @@ class FlagStateRow(Base):
     value: Mapped[int]  # a boolean is stored as 0/1, a percentage as 0-100
     updated_by: Mapped[str | None]
     updated_at: Mapped[datetime | None]
+
+
+class ActionRequestRow(Base):
+    __tablename__ = "action_requests"
+    # Serves the expiry job: pending requests by expiry time.
+    __table_args__ = (Index("ix_action_requests_status_expires_at", "status", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(index=True)
+    channel_id: Mapped[str]
+    service: Mapped[str]
+    kind: Mapped[str]
+    moves: Mapped[list[dict[str, Any]]]
+    risk: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str]
+    requested_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # Every change of status is `UPDATE … WHERE status IN (…)`: the database lets one win.
+    status: Mapped[str]
+    decided_by: Mapped[str | None]
+    decided_at: Mapped[datetime | None]
+    message_ts: Mapped[str | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int]
+    verification: Mapped[str | None] = mapped_column(Text)

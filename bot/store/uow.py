@@ -6,7 +6,15 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.ports import IdempotencyRepo, IncidentRepo, RegistryRepo, ReminderRepo, TimelineRepo
+from bot.ports import (
+    ActionRepo,
+    IdempotencyRepo,
+    IncidentRepo,
+    RegistryRepo,
+    ReminderRepo,
+    TimelineRepo,
+)
+from bot.store.actions import SqlActionRepo
 from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.incidents import SqlIncidentRepo
 from bot.store.registry import SqlRegistryRepo
@@ -20,6 +28,7 @@ class SqlUnitOfWork:
     reminders: ReminderRepo
     idempotency: IdempotencyRepo
     registry: RegistryRepo
+    actions: ActionRepo
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -34,6 +43,7 @@ class SqlUnitOfWork:
         self.reminders = SqlReminderRepo(session)
         self.idempotency = SqlIdempotencyRepo(session)
         self.registry = SqlRegistryRepo(session)
+        self.actions = SqlActionRepo(session)
         return self
 
     async def __aexit__(

@@ -21,6 +21,12 @@ def test_demo_prints_the_conversation(
         "[x] Done",  # a ticked step
         "still unanswered after 15 minutes",  # the reminder
         "*The five questions* · answered",
+        "support-bot prompt v12 → v13 by github-actions",  # question 2, pre-filled
+        "[Roll back to v12]",  # the button next to the change
+        ":raised_hand: *Approval needed* · high risk",
+        "+ Applied by @carol",
+        ":white_check_mark: *Verified* roll back support-bot prompt v13 → v12",
+        "eval score 0.91 ≥ 0.85",
         "*Status update* from @alice",
         "handed the incident commander role to @bob",
         "*Status report*",

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.domain.kinds import IncidentStatus
 from bot.domain.timeline import EventType
-from bot.sandbox.seed import ALICE, BOB, GENERAL_CHANNEL
+from bot.sandbox.seed import ALICE, BOB, CAROL, GENERAL_CHANNEL
 from bot.slack.help import HELP_LINES
 from bot.stage import Stage
 from tests.e2e.conftest import StageFactory
@@ -82,15 +82,16 @@ async def test_help_lists_every_subcommand_with_an_example(stage: Stage) -> None
 
 
 async def test_the_timeline_records_everything_with_actor_and_time(
-    stage: Stage, clock: ManualClock
+    make_stage: StageFactory, tmp_path: Path
 ) -> None:
-    from bot.demo import script
+    from bot.demo import demo_config, script
 
-    await script(stage)
-    channel = only_incident_channel(stage.sandbox)
-    incident = await incident_of(stage, channel)
-    async with stage.runtime.deps.uow() as uow:
-        events = await uow.timeline.for_incident(incident.id)
+    async with demo_config(tmp_path) as env, make_stage(env=env) as stage:
+        await script(stage)
+        channel = only_incident_channel(stage.sandbox)
+        incident = await incident_of(stage, channel)
+        async with stage.runtime.deps.uow() as uow:
+            events = await uow.timeline.for_incident(incident.id)
     assert [e.type for e in events] == [
         EventType.OPENED,
         EventType.CHANNEL_CREATED,
@@ -99,11 +100,18 @@ async def test_the_timeline_records_everything_with_actor_and_time(
         EventType.STEP_CHECKED,
         EventType.REMINDER_SENT,
         EventType.QUESTIONS_ANSWERED,
+        EventType.ACTION_REQUESTED,
+        EventType.ACTION_APPROVED,
+        EventType.ACTION_APPLIED,
+        EventType.ACTION_VERIFIED,
         EventType.STATUS_UPDATE,
         EventType.COMMANDER_CHANGED,
         EventType.RESOLVED,
     ]
     assert [e.at for e in events] == sorted(e.at for e in events)
     assert all(e.at.utcoffset() == timedelta(0) for e in events)
-    assert {e.actor for e in events} == {ALICE, BOB, "steadyhand"}
+    assert {e.actor for e in events} == {ALICE, BOB, CAROL, "steadyhand"}
     assert events[6].data["examples_destination"] == "blocking"
+    applied = events[9].data
+    assert applied["moves"] == [{"component": "prompt", "before": "v13", "after": "v12"}]
+    assert events[8].actor == CAROL and events[10].data["score"] == 0.91

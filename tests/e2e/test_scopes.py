@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.demo import script
+from bot.demo import demo_config, script
 from bot.sandbox.seed import GENERAL_CHANNEL
 from tests.e2e.conftest import ROOT, StageFactory
 from tests.e2e.helpers import only_incident_channel
@@ -17,9 +17,8 @@ from tests.support.slack_specs import specs_dir
 async def test_every_scope_used_is_granted_and_every_granted_scope_used(
     make_stage: StageFactory, tmp_path: Path
 ) -> None:
-    config = tmp_path / "steadyhand.yml"
-    config.write_text(f"stakeholder_channel: {GENERAL_CHANNEL}\n")
-    async with make_stage(env={"STEADYHAND_CONFIG": str(config)}) as stage:
+    stakeholders = f"stakeholder_channel: {GENERAL_CHANNEL}\n"
+    async with demo_config(tmp_path, stakeholders) as env, make_stage(env=env) as stage:
         await stage.command("carol", "#general", "open")  # the form: views.open
         await script(stage)
         channel = only_incident_channel(stage.sandbox)

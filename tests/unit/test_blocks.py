@@ -62,6 +62,7 @@ from bot.slack.blocks import RenderedMessage, render, render_modal
 from bot.slack.blocks.markdown import to_mrkdwn
 from bot.slack.blocks.text import date_token, duration, escape, split_mrkdwn, truncate
 from bot.slack.help import HELP_LINES
+from tests.unit.action_examples import example_action_messages
 
 OPENED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 SUMMARY = """## Signals
@@ -220,6 +221,13 @@ def example_messages() -> dict[str, Message]:
         "changes, many": ChangesReport(None, timedelta(days=7), make_changes(60)),
         "changes, none": ChangesReport("support-bot", timedelta(minutes=90), ()),
         "questions, with context": FiveQuestions(make_incident(), make_context(40)),
+        "changes, in an incident": ChangesReport(
+            "support-bot", timedelta(days=7), make_changes(60), offers_rollback=True
+        ),
+        "checklist, full page with actions": ChecklistPage(
+            "inc-7", 1, 1, tuple(make_steps(STEPS_PER_MESSAGE, sections=9, checked=45))
+        ),
+        **example_action_messages(),
     }
 
 
@@ -326,7 +334,9 @@ def test_a_long_checklist_splits_into_pages_that_keep_every_step() -> None:
     for number, page_steps in enumerate(split, start=1):
         rendered = render(ChecklistPage("inc-7", number, 3, tuple(page_steps)))
         assert_valid_message(rendered)
-        seen += [b["block_id"] for b in rendered.blocks if "block_id" in b]
+        seen += [
+            b["block_id"] for b in rendered.blocks if b.get("block_id", "").startswith("step-")
+        ]
     assert seen == [ids.step_block_id(i) for i in range(120)]
 
 
@@ -342,7 +352,11 @@ def test_a_step_is_a_section_with_one_done_checkbox() -> None:
     assert checkbox["options"] == checkbox["initial_options"]
     assert checkbox["options"][0]["value"] == "inc-7:0"
     assert checkbox["options"][0]["text"]["text"] == "Done"
-    assert "Suggested action: `rollback prompt`" in done["text"]["text"]
+    assert "One-click action below: `rollback prompt`" in done["text"]["text"]
+    [buttons] = [b for b in blocks if b["type"] == "actions"]
+    [run] = buttons["elements"]
+    assert ids.ACTION_RUN_STEP_PATTERN.match(run["action_id"])
+    assert run["value"] == "inc-7:0" and run["text"]["text"] == "1. rollback prompt"
     assert "&lt; 0.8 &amp; drift" in done["text"]["text"]
     assert f"✅ <@U0BOB> · {date_token(OPENED)}" in done["text"]["text"]
     assert "initial_options" not in todo["accessory"] and "✅" not in todo["text"]["text"]
@@ -498,7 +512,7 @@ def test_an_error_notice_is_flagged_and_escaped() -> None:
 
 
 def test_help_lists_every_subcommand_with_an_example_and_the_kinds() -> None:
-    assert tuple(line.subcommand for line in HELP_LINES) == commands.SUBCOMMANDS
+    assert tuple(dict.fromkeys(line.subcommand for line in HELP_LINES)) == commands.SUBCOMMANDS
     text = all_text(render(Help()).blocks)
     for line in HELP_LINES:
         assert escape(line.usage) in text and escape(line.example) in text

@@ -1,7 +1,9 @@
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.actions import ActionKind
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind
 from bot.slack import commands as c
@@ -73,6 +75,7 @@ def test_every_example_in_help_parses() -> None:
     assert set(c.SUBCOMMANDS) == {
         *("open", "status", "update", "commander", "resolve", "help"),
         *("running", "changes", "known-good"),
+        *("rollback", "flag", "kill", "dry-run"),
     }
     for line in HELP_LINES:
         c.parse(line.example.removeprefix("/incident ").replace("@alice", "<@U0ALICE|alice>"))
@@ -81,4 +84,52 @@ def test_every_example_in_help_parses() -> None:
 @pytest.mark.parametrize("text", ["changes search soon", "changes 0h", "changes search 24x"])
 def test_a_bad_window_says_how_to_write_one(text: str) -> None:
     with pytest.raises(UsageError, match="`24h`"):
+        c.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rollback prompt", c.AskRollback(None, "prompt", None, "")),
+        ("rollback prompt v12", c.AskRollback(None, "prompt", "v12", "")),
+        (
+            "rollback support-bot prompt v12 because refusals stopped",
+            c.AskRollback("support-bot", "prompt", "v12", "refusals stopped"),
+        ),
+        ("rollback support-bot model", c.AskRollback("support-bot", "model", None, "")),
+        ("rollback to 2h", c.AskRestore(None, timedelta(hours=2), None, "")),
+        (
+            "rollback search to 2026-11-22T08:00Z because bad index",
+            c.AskRestore("search", None, datetime(2026, 11, 22, 8, tzinfo=UTC), "bad index"),
+        ),
+        ("flag new-retriever off", c.AskFlag(None, "new-retriever", "off", "")),
+        ("flag search new-retriever 25%", c.AskFlag("search", "new-retriever", "25%", "")),
+        ("kill", c.AskSwitch(ActionKind.KILL_SWITCH, None, True, "")),
+        ("kill search off", c.AskSwitch(ActionKind.KILL_SWITCH, "search", False, "")),
+        ("kill because leaking", c.AskSwitch(ActionKind.KILL_SWITCH, None, True, "leaking")),
+        ("dry-run on", c.AskSwitch(ActionKind.DRY_RUN, None, True, "")),
+        ("dry-run search off", c.AskSwitch(ActionKind.DRY_RUN, "search", False, "")),
+    ],
+)
+def test_action_subcommands_parse(text: str, expected: c.Command) -> None:
+    assert c.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("rollback", "Usage: `/incident rollback"),
+        ("rollback a b c d", "Usage: `/incident rollback"),
+        ("rollback search", "Usage: `/incident rollback"),
+        ("rollback to", "Usage: `/incident rollback"),
+        ("rollback to yesterday", "neither a time ago"),
+        ("rollback to 2026-11-22T08:00", "UTC offset"),
+        ("flag off", "Usage: `/incident flag"),
+        ("kill a b", "Usage: `/incident kill"),
+        ("dry-run", "Usage: `/incident dry-run"),
+        ("dry-run search", "Usage: `/incident dry-run"),
+    ],
+)
+def test_malformed_action_subcommands_say_how(text: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(problem)):
         c.parse(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, assert_never
 
 from bot.domain.messages import (
+    ActionCard,
     ChangesReport,
     ChecklistPage,
     CommanderChanged,
@@ -26,7 +27,9 @@ from bot.domain.messages import (
     StatusReport,
     StatusUpdate,
     TriageReminder,
+    VerificationReport,
 )
+from bot.slack.blocks.actions import render_action_card, render_verification
 from bot.slack.blocks.checklist import render_checklist_page
 from bot.slack.blocks.incident import (
     render_commander_changed,
@@ -74,6 +77,10 @@ def render(message: Message) -> RenderedMessage:
             return render_running(message)
         case ChangesReport():
             return render_changes(message)
+        case ActionCard():
+            return render_action_card(message)
+        case VerificationReport():
+            return render_verification(message)
         case Help():
             return render_help()
         case _:

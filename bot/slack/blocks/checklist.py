@@ -10,13 +10,22 @@ from __future__ import annotations
 from bot.domain.checklists import ChecklistStep, progress
 from bot.domain.messages import ChecklistPage
 from bot.slack import ids
-from bot.slack.blocks.kit import MESSAGE_BLOCKS_MAX, Block, RenderedMessage, context, section
+from bot.slack.blocks.kit import (
+    MESSAGE_BLOCKS_MAX,
+    Block,
+    RenderedMessage,
+    actions,
+    button,
+    context,
+    section,
+)
 from bot.slack.blocks.text import SECTION_TEXT_MAX, date_token, escape, mention, truncate
 
 
 def render_checklist_page(page: ChecklistPage) -> RenderedMessage:
     steps = page.steps
-    spare = MESSAGE_BLOCKS_MAX - 1 - len(steps)
+    runnable = [step for step in steps if step.action]
+    spare = MESSAGE_BLOCKS_MAX - 1 - len(steps) - (1 if runnable else 0)
     if spare < 0:
         raise ValueError(
             f"checklist page {page.page} has {len(steps)} steps; a message holds "
@@ -31,9 +40,25 @@ def render_checklist_page(page: ChecklistPage) -> RenderedMessage:
             blocks.append(context(f"*{escape(step.section)}*"))
         folded = step.section if new_section and not dividers else None
         blocks.append(_step(page.incident_id, step, folded))
+    if runnable:
+        blocks.append(_action_buttons(page.incident_id, runnable))
     done, total = progress(steps)
     where = f"page {page.page}/{page.pages}, " if page.pages > 1 else ""
     return RenderedMessage(f"Checklist {where}{done}/{total} done", blocks)
+
+
+def _action_buttons(incident_id: str, steps: list[ChecklistStep]) -> Block:
+    """One block of buttons, one per step that names an action (a page has few of them;
+    Slack allows 25 elements in an actions block)."""
+    elements = [
+        button(
+            f"{step.position + 1}. {step.action}",
+            f"{ids.ACTION_RUN_STEP}.{step.position}",
+            ids.step_value(incident_id, step.position),
+        )
+        for step in steps[:25]
+    ]
+    return actions("runbook-actions", *elements)
 
 
 def _section_starts(steps: tuple[ChecklistStep, ...]) -> set[int]:
@@ -58,7 +83,7 @@ def _step(incident_id: str, step: ChecklistStep, section_name: str | None) -> Bl
     below: list[str] = []
     if step.action:
         action = truncate(step.action.replace("`", "'"), 200)  # a backtick would end the span
-        below.append(f"Suggested action: `{escape(action)}`")
+        below.append(f"One-click action below: `{escape(action)}`")
     if step.checked_by:
         when = f" · {date_token(step.checked_at)}" if step.checked_at else ""
         below.append(f"✅ {mention(step.checked_by)}{when}")

@@ -76,15 +76,17 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(text)]}
 
 
-def button(text: str, action_id: str, value: str, *, primary: bool = False) -> Block:
+def button(
+    text: str, action_id: str, value: str, *, primary: bool = False, danger: bool = False
+) -> Block:
     element: Block = {
         "type": "button",
         "text": plain(text, BUTTON_TEXT_MAX),
         "action_id": action_id,
         "value": value,
     }
-    if primary:
-        element["style"] = "primary"
+    if primary or danger:
+        element["style"] = "primary" if primary else "danger"
     return element
 
 

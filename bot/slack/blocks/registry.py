@@ -7,7 +7,8 @@ import re
 from bot.domain.messages import ChangesReport, RunningReport
 from bot.domain.registry import Change, format_duration
 from bot.domain.triage_context import describe_flag
-from bot.slack.blocks.kit import Block, RenderedMessage, context, section, sections
+from bot.slack import ids
+from bot.slack.blocks.kit import Block, RenderedMessage, button, context, section, sections
 from bot.slack.blocks.text import date_token, escape, notification, plural
 
 # Each change is one line; 25 keep the message short enough to read and far inside 50 blocks.
@@ -47,7 +48,11 @@ def render_changes(report: ChangesReport) -> RenderedMessage:
         return RenderedMessage(notification(line), [section(line)])
     shown = report.changes[:CHANGES_SHOWN]
     blocks: list[Block] = [section(title)]
-    blocks += sections("\n".join(_change_line(c) for c in shown), max_blocks=20)
+    if report.offers_rollback:
+        # One section per change, so each can carry its own Roll back button.
+        blocks += [_change_with_button(n, c) for n, c in enumerate(shown)]
+    else:
+        blocks += sections("\n".join(_change_line(c) for c in shown), max_blocks=20)
     hidden = len(report.changes) - len(shown)
     if hidden:
         blocks.append(
@@ -69,6 +74,17 @@ def _change_line(change: Change) -> str:
         source = change.source
         line += f" · <{source}|source>" if _is_link(source) else f" · source: {escape(source)}"
     return line
+
+
+def _change_with_button(n: int, change: Change) -> Block:
+    if change.from_version is None:
+        return section(_change_line(change))
+    undo = button(
+        f"Roll back to {change.from_version}",
+        f"{ids.ACTION_ROLLBACK_CHANGE}.{n}",
+        change.id,
+    )
+    return section(_change_line(change), accessory=undo)
 
 
 def _who(actor: str) -> str:

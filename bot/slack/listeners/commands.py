@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.messages import Help, Message, Notice, OpenIncidentModal
-from bot.services import lifecycle, registry_reports
+from bot.services import asking, lifecycle, registry_reports
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
@@ -69,6 +69,18 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
             return await registry_reports.changes_report(deps, channel, service, since)
         case c.MarkKnownGood(service, component, version):
             return await registry_reports.mark_known_good(deps, user, service, component, version)
+        case c.AskRollback(service, component, version, reason):
+            await asking.ask_rollback(deps, channel, user, service, component, version, reason)
+            return None  # the request's card in the channel is the answer
+        case c.AskRestore(service, ago, at, reason):
+            await asking.ask_restore(deps, channel, user, service, ago, at, reason)
+            return None
+        case c.AskFlag(service, flag, value, reason):
+            await asking.ask_flag(deps, channel, user, service, flag, value, reason)
+            return None
+        case c.AskSwitch(kind, service, on, reason):
+            await asking.ask_switch(deps, channel, user, kind, service, on, reason)
+            return None
     incident = await incident_in_channel(deps, channel)
     match cmd:
         case c.Status():

@@ -1,0 +1,208 @@
+"""A real unleash-server from npm, on a fresh PostgreSQL database, for the Unleash driver tests.
+
+`running_unleash()` installs unleash-server once per machine and version into
+`~/.cache/steadyhand/unleash-<version>` (or `$XDG_CACHE_HOME/steadyhand/…`; outside git, so it
+survives between runs; delete it to reinstall), creates a fresh database, starts the server with
+node on a free loopback port, waits for `/health`, and stops everything at the end. Unleash reads
+its configuration from the environment; the admin and backend tokens are created at start by
+INIT_ADMIN_API_TOKENS and INIT_BACKEND_API_TOKENS.
+
+Skipped, with the reason, when node or npm is missing, when STEADYHAND_TEST_POSTGRES_URL is
+unset, or when that PostgreSQL does not accept connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.support.databases import POSTGRES_URL_VARIABLE, fresh_database
+
+UNLEASH_VERSION = "7.5.1"  # 7.6 and later need Node 22
+ADMIN_TOKEN = "*:*.steadyhand-test-admin"
+BACKEND_TOKEN = "*:production.steadyhand-test-backend"
+INSTALL_TIMEOUT_SECONDS = 600
+START_TIMEOUT_SECONDS = 90
+STOP_TIMEOUT_SECONDS = 10
+POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class UnleashServer:
+    url: str  # e.g. http://127.0.0.1:54321
+    admin_token: str  # for /api/admin
+    backend_token: str  # for /api/client, scoped to the production environment
+
+
+@contextmanager
+def running_unleash(log_dir: Path) -> Iterator[UnleashServer]:
+    """A started unleash-server with an empty database; its output goes to `log_dir`."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        _unavailable("node and npm are needed to run unleash-server; install Node.js 20 or later")
+    postgres = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not postgres:
+        _unavailable(f"{POSTGRES_URL_VARIABLE} is not set; Unleash needs PostgreSQL")
+    _skip_unless_reachable(postgres)
+    server_js = install_unleash(npm)
+    with _fresh_postgres() as database_url:
+        port = _free_port()
+        log_path = log_dir / "unleash.log"
+        env = {
+            **os.environ,
+            "TZ": "UTC",
+            "NODE_ENV": "production",
+            "DATABASE_URL": database_url,
+            "DATABASE_SSL": "false",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(port),
+            "INIT_ADMIN_API_TOKENS": ADMIN_TOKEN,
+            "INIT_BACKEND_API_TOKENS": BACKEND_TOKEN,
+            # The client API answers from a cache by default; tests read back at once.
+            "CLIENT_FEATURE_CACHING_ENABLED": "false",
+            "CHECK_VERSION": "false",
+            "SEND_TELEMETRY": "false",
+            "LOG_LEVEL": "info",
+        }
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [node, str(server_js)],
+                cwd=server_js.parent,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(url, process, log_path)
+            yield UnleashServer(url, ADMIN_TOKEN, BACKEND_TOKEN)
+        finally:
+            _stop(process)
+
+
+def install_unleash(npm: str, version: str = UNLEASH_VERSION) -> Path:
+    """The path of unleash-server's `dist/server.js`, installing it first when missing."""
+    target = cache_dir() / f"unleash-{version}"
+    server_js = target / "node_modules" / "unleash-server" / "dist" / "server.js"
+    if server_js.exists():
+        return server_js
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Install beside the target and rename, so an interrupted install is never taken for one.
+    staging = Path(tempfile.mkdtemp(prefix=f"unleash-{version}.", dir=target.parent))
+    try:
+        (staging / "package.json").write_text('{"private": true}\n')
+        command = [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--save-exact"]
+        completed = subprocess.run(
+            [*command, f"unleash-server@{version}"],
+            cwd=staging,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if completed.returncode != 0:
+            output = (completed.stdout + completed.stderr).strip().splitlines()
+            raise RuntimeError(
+                f"npm install unleash-server@{version} failed:\n" + "\n".join(output[-30:])
+            )
+        try:
+            staging.rename(target)
+        except OSError:
+            if not server_js.exists():  # another session finished first otherwise
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return server_js
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "steadyhand"
+
+
+def _skip_unless_reachable(postgres: str) -> None:
+    url = make_url(postgres)
+    host, port = url.host or "127.0.0.1", url.port or 5432
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as error:
+        _unavailable(
+            f"PostgreSQL at {host}:{port} ({POSTGRES_URL_VARIABLE}) is unreachable: {error}"
+        )
+
+
+def _unavailable(reason: str) -> NoReturn:
+    # CI sets STEADYHAND_REQUIRE_UNLEASH=1: there a missing prerequisite fails instead of
+    # skipping, so the Unleash tests cannot quietly stop running.
+    if os.environ.get("STEADYHAND_REQUIRE_UNLEASH") == "1":
+        pytest.fail(f"Unleash tests are required here, but {reason}")
+    pytest.skip(reason)
+
+
+@contextmanager
+def _fresh_postgres() -> Iterator[str]:
+    """`fresh_database("postgres")` for this synchronous fixture, as a URL node's pg reads."""
+    database = fresh_database("postgres")
+    with asyncio.Runner() as runner:
+        url = runner.run(database.__aenter__())
+        try:
+            yield make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        finally:
+            runner.run(database.__aexit__(None, None, None))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    with httpx.Client(trust_env=False, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"unleash-server exited with {process.returncode} before it was healthy; "
+                    f"its log ends:\n{_tail(log_path)}"
+                )
+            try:
+                if client.get(f"{url}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            time.sleep(POLL_SECONDS)
+    raise RuntimeError(
+        f"unleash-server did not answer {url}/health within {START_TIMEOUT_SECONDS} s; "
+        f"its log ends:\n{_tail(log_path)}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(log_path: Path, lines: int = 40) -> str:
+    text = log_path.read_text(errors="replace") if log_path.exists() else "(no log)"
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,85 @@
+"""Action cards and verification reports in every state, for the Block Kit conformance tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.actions import (
+    Action,
+    ActionKind,
+    ActionRequest,
+    FlagMove,
+    RequestStatus,
+    Risk,
+    VersionMove,
+)
+from bot.domain.drivers import VerificationResult
+from bot.domain.messages import ActionCard, Message, VerificationReport
+from bot.domain.registry import Component, FlagKind
+
+ASKED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+def make_request(**changes: object) -> ActionRequest:
+    request = ActionRequest(
+        id="req-1",
+        incident_id="inc-7",
+        channel_id="C0INC",
+        action=Action(
+            ActionKind.ROLLBACK,
+            "support-bot",
+            (VersionMove(Component.PROMPT, "v13", "v12"),),
+        ),
+        risk=Risk.HIGH,
+        reason="refusals stopped after the prompt change <script>",
+        requested_by="U0ALICE",
+        requested_at=ASKED,
+        expires_at=ASKED + timedelta(minutes=15),
+    )
+    return replace(request, **changes)  # type: ignore[arg-type]
+
+
+def example_action_messages() -> dict[str, Message]:
+    flags = Action(
+        ActionKind.FLAG,
+        "support-bot",
+        (FlagMove("new-retriever", FlagKind.PERCENTAGE, 50, 0),),
+    )
+    restore = Action(
+        ActionKind.RESTORE,
+        "support-bot",
+        tuple(VersionMove(c, "v2", "v1") for c in Component),
+    )
+    applied = make_request(
+        status=RequestStatus.APPLIED,
+        decided_by="U0BOB",
+        outcome="stored by Steadyhand, served over OFREP",
+        verification="passed: eval score 0.91 ≥ 0.85",
+    )
+    return {
+        "action, pending": ActionCard(make_request(), ("S0MANAGERS", "U0CAROL")),
+        "action, pending, no approvers": ActionCard(make_request()),
+        "action, applying, low risk": ActionCard(
+            make_request(status=RequestStatus.APPLYING, risk=Risk.LOW, decided_by="U0ALICE")
+        ),
+        "action, applied": ActionCard(applied),
+        "action, failed": ActionCard(
+            make_request(
+                status=RequestStatus.FAILED,
+                action=flags,
+                outcome="timed out: no answer within 5 s " + "x" * 4000,
+                attempts=2,
+            )
+        ),
+        "action, rejected": ActionCard(
+            make_request(status=RequestStatus.REJECTED, decided_by="U0BOB")
+        ),
+        "action, expired": ActionCard(make_request(status=RequestStatus.EXPIRED, action=restore)),
+        "verified": VerificationReport(applied, VerificationResult(True, "HTTP 200 from x", None)),
+        "verification failed": VerificationReport(
+            applied,
+            VerificationResult(False, "eval score 0.62 < 0.85 " + "y" * 4000, 0.62),
+            "Page the model owner <@U0CAROL> & the on-call manager",
+        ),
+    }
