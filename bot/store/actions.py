@@ -97,18 +97,26 @@ class SqlActionRepo:
         )
 
     async def claim_expired(self, now: datetime, limit: int = 50) -> list[ActionRequest]:
+        # Lock the batch first, then update exactly it: PostgreSQL may re-run a LIMIT subquery
+        # inside `UPDATE … WHERE id IN (…)` once per row, which would ignore the limit.
         pending = RequestStatus.PENDING.value
-        due = (
-            select(ActionRequestRow.id)
-            .where(ActionRequestRow.status == pending, ActionRequestRow.expires_at <= now)
-            .order_by(ActionRequestRow.expires_at, ActionRequestRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        ids = list(
+            await self._session.scalars(
+                select(ActionRequestRow.id)
+                .where(ActionRequestRow.status == pending, ActionRequestRow.expires_at <= now)
+                .order_by(ActionRequestRow.expires_at, ActionRequestRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
+        if not ids:
+            return []
+        # SQLite takes no lock on the SELECT: the guard on status and RETURNING keep to the
+        # rows this process really claimed when another one got there first.
         ids = list(
             await self._session.scalars(
                 update(ActionRequestRow)
-                .where(ActionRequestRow.id.in_(due), ActionRequestRow.status == pending)
+                .where(ActionRequestRow.id.in_(ids), ActionRequestRow.status == pending)
                 .values(status=RequestStatus.EXPIRED.value, decided_at=now)
                 .returning(ActionRequestRow.id)
                 .execution_options(synchronize_session=False)
