@@ -101,7 +101,9 @@ async def served_prompt(client: httpx.AsyncClient) -> str:
     return str(answer.json()["value"])
 
 
-async def one_run(stage: Stage, client: httpx.AsyncClient, channel: str, n: int) -> tuple[float, float]:
+async def one_run(
+    stage: Stage, client: httpx.AsyncClient, channel: str, n: int
+) -> tuple[float, float]:
     """Seconds from sending the click to its ack, and to OFREP serving the rollback."""
     deps = stage.runtime.deps
     stage.clock.advance(timedelta(seconds=1))  # so each change is later than the last rollback
@@ -122,7 +124,8 @@ async def one_run(stage: Stage, client: httpx.AsyncClient, channel: str, n: int)
         answer.raise_for_status()
 
     clicking = asyncio.create_task(click())
-    while await served_prompt(client) != TARGET:
+    # Polling is the point: it is how a service reading OFREP learns of the change.
+    while await served_prompt(client) != TARGET:  # noqa: ASYNC110
         await asyncio.sleep(POLL_EVERY)
     visible = time.perf_counter() - started
     await clicking

@@ -178,4 +178,5 @@ async def _verify(deps: Deps, spec: ServiceSpec, request: ActionRequest) -> None
             summary=result.summary,
         )
         await uow.commit()
+    await redraw_card(deps, request)
     await deps.chat.post(request.channel_id, VerificationReport(request, result))

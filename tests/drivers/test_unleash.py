@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -31,10 +30,9 @@ from bot.domain.actions import (
 from bot.domain.drivers import UnleashDriverSpec
 from bot.domain.registry import Component, FlagKind
 from bot.drivers.unleash import UnleashDriver
-from tests.support.unleash import UnleashServer, running_unleash
+from tests.support.unleash import ENVIRONMENT, Admin, UnleashServer
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
-ENVIRONMENT = "production"
 
 Fn = TypeVar("Fn", bound=Callable[..., Any])
 
@@ -43,12 +41,6 @@ def against_unleash(test: Fn) -> Fn:
     """Marks a test that needs the real server (and so PostgreSQL)."""
     marked: Fn = pytest.mark.unleash(pytest.mark.postgres(test))
     return marked
-
-
-@pytest.fixture(scope="session")
-def unleash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UnleashServer]:
-    with running_unleash(tmp_path_factory.mktemp("unleash")) as server:
-        yield server
 
 
 @pytest.fixture
@@ -60,52 +52,6 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def service() -> str:
     return f"svc-{secrets.token_hex(4)}"
-
-
-@dataclass
-class Admin:
-    """What the Unleash admin does by hand, and what an SDK would read."""
-
-    server: UnleashServer
-    http: httpx.AsyncClient
-
-    async def call(self, method: str, path: str, body: object = None) -> Any:
-        response = await self.http.request(
-            method,
-            f"{self.server.url}/api/admin/projects/default{path}",
-            json=body,
-            headers={"Authorization": self.server.admin_token},
-        )
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    async def create_feature(
-        self, name: str, *, rollout: int | None = None, on: bool = False
-    ) -> None:
-        await self.call("POST", "/features", {"name": name, "type": "release"})
-        if rollout is not None:
-            parameters = {"rollout": str(rollout), "stickiness": "default", "groupId": name}
-            strategy = {"name": "flexibleRollout", "parameters": parameters}
-            await self.call("POST", f"{self._environment(name)}/strategies", strategy)
-        if on:
-            await self.call("POST", f"{self._environment(name)}/on")
-
-    async def environment(self, name: str) -> dict[str, Any]:
-        settings: dict[str, Any] = await self.call("GET", self._environment(name))
-        return settings
-
-    async def client_feature(self, name: str) -> dict[str, Any]:
-        """The feature as an SDK with a production backend token sees it."""
-        response = await self.http.get(
-            f"{self.server.url}/api/client/features/{name}",
-            headers={"Authorization": self.server.backend_token},
-        )
-        response.raise_for_status()
-        feature: dict[str, Any] = response.json()
-        return feature
-
-    def _environment(self, name: str) -> str:
-        return f"/features/{name}/environments/{ENVIRONMENT}"
 
 
 @pytest.fixture

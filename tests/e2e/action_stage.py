@@ -21,7 +21,7 @@ __all__ = ["AUTH", "CONFIG", "action_stage", "card", "cards", "open_incident", "
 CONFIG = """
 roles:
   responders: [S_ONCALL]
-  approvers: [S_MANAGERS]
+  approvers: {approvers}
 policy:
   default_risk: high
   approval_expires_after: 15m
@@ -34,16 +34,21 @@ services:
     components: {prompt: v12, model: gpt-x, retrieval_index: idx-7}
     flags:
       new-retriever: {kind: percentage, default: 30}
-      strict-grounding: {kind: boolean}
+      strict-guardrails: {kind: boolean}
 """
 
 
 @asynccontextmanager
 async def action_stage(
-    make_stage: StageFactory, tmp_path: Path, extra: str = "", env: dict[str, str] | None = None
+    make_stage: StageFactory,
+    tmp_path: Path,
+    extra: str = "",
+    env: dict[str, str] | None = None,
+    approvers: str = "[S_MANAGERS]",
 ) -> AsyncIterator[Stage]:
+    """`extra` is YAML for more services, indented as under `services:`."""
     path = tmp_path / "steadyhand.yml"
-    path.write_text(CONFIG + extra)
+    path.write_text(CONFIG.replace("{approvers}", approvers) + extra)
     settings = {"STEADYHAND_CONFIG": str(path), "STEADYHAND_API_TOKENS": TOKEN, **(env or {})}
     async with make_stage(env=settings) as stage:
         yield stage

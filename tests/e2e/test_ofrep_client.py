@@ -21,7 +21,9 @@ from openfeature.flag_evaluation import Reason
 
 from bot.domain.registry import FlagKind
 from bot.services.registry import record_change
+from bot.slack.ids import ACTION_APPROVE
 from bot.stage import Stage
+from tests.e2e.action_stage import action_stage, card, open_incident
 from tests.e2e.conftest import StageFactory
 from tests.e2e.registry_stage import AUTH, registry_stage
 from tests.e2e.test_ofrep import set_flag
@@ -82,3 +84,35 @@ async def test_the_official_client_gets_its_default_for_an_unknown_key(
             )
             assert (missing.value, missing.error_code) == (False, ErrorCode.FLAG_NOT_FOUND)
             assert missing.error_message and "support-bot.kill_switch" in missing.error_message
+
+
+async def test_the_official_client_sees_a_flag_flipped_and_a_rollback_approved_in_slack(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with action_stage(make_stage, tmp_path) as stage:
+        incident = await open_incident(stage)
+        channel = incident.channel_id
+        assert channel is not None
+        with openfeature_client(stage) as client:
+            user = EvaluationContext(targeting_key="user-7")
+            assert (
+                await asyncio.to_thread(
+                    client.get_integer_value, "support-bot.new-retriever", -1, user
+                )
+                == 30
+            )
+            await stage.command("bob", channel, "flag new-retriever 0% because wrong sources")
+            assert (
+                await asyncio.to_thread(
+                    client.get_integer_value, "support-bot.new-retriever", -1, user
+                )
+                == 0
+            )
+
+            await stage.command("alice", channel, "rollback prompt")
+            await stage.driver.click("carol", channel, card(stage, incident)["ts"], ACTION_APPROVE)
+            await stage.settle()
+            assert (
+                await asyncio.to_thread(client.get_string_value, "support-bot.prompt", "fallback")
+                == "v12"
+            )

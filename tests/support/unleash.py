@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -39,6 +39,7 @@ INSTALL_TIMEOUT_SECONDS = 600
 START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 10
 POLL_SECONDS = 0.1
+ENVIRONMENT = "production"  # the Unleash environment the tests drive
 
 
 @dataclass(frozen=True)
@@ -206,3 +207,49 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def _tail(log_path: Path, lines: int = 40) -> str:
     text = log_path.read_text(errors="replace") if log_path.exists() else "(no log)"
     return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Admin:
+    """What the Unleash admin does by hand, and what an SDK would read."""
+
+    server: UnleashServer
+    http: httpx.AsyncClient
+
+    async def call(self, method: str, path: str, body: object = None) -> Any:
+        response = await self.http.request(
+            method,
+            f"{self.server.url}/api/admin/projects/default{path}",
+            json=body,
+            headers={"Authorization": self.server.admin_token},
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    async def create_feature(
+        self, name: str, *, rollout: int | None = None, on: bool = False
+    ) -> None:
+        await self.call("POST", "/features", {"name": name, "type": "release"})
+        if rollout is not None:
+            parameters = {"rollout": str(rollout), "stickiness": "default", "groupId": name}
+            strategy = {"name": "flexibleRollout", "parameters": parameters}
+            await self.call("POST", f"{self._environment(name)}/strategies", strategy)
+        if on:
+            await self.call("POST", f"{self._environment(name)}/on")
+
+    async def environment(self, name: str) -> dict[str, Any]:
+        settings: dict[str, Any] = await self.call("GET", self._environment(name))
+        return settings
+
+    async def client_feature(self, name: str) -> dict[str, Any]:
+        """The feature as an SDK with a production backend token sees it."""
+        response = await self.http.get(
+            f"{self.server.url}/api/client/features/{name}",
+            headers={"Authorization": self.server.backend_token},
+        )
+        response.raise_for_status()
+        feature: dict[str, Any] = response.json()
+        return feature
+
+    def _environment(self, name: str) -> str:
+        return f"/features/{name}/environments/{ENVIRONMENT}"
