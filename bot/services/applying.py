@@ -179,4 +179,16 @@ async def _verify(deps: Deps, spec: ServiceSpec, request: ActionRequest) -> None
         )
         await uow.commit()
     await redraw_card(deps, request)
-    await deps.chat.post(request.channel_id, VerificationReport(request, result))
+    escalation = None if result.passed else await _escalation(deps, request.incident_id)
+    await deps.chat.post(request.channel_id, VerificationReport(request, result, escalation))
+
+
+async def _escalation(deps: Deps, incident_id: str) -> str | None:
+    """The incident's runbook's Escalation section: the next step when a fix did not hold."""
+    async with deps.uow() as uow:
+        incident = await uow.incidents.get(incident_id)
+    runbook = deps.runbooks.get(incident.runbook_key) if incident and incident.runbook_key else None
+    section = runbook.section("Escalation") if runbook else None
+    if section is None or not section.markdown.strip():
+        return None
+    return section.markdown.strip()

@@ -133,6 +133,7 @@ async def test_a_failed_verification_is_loud_and_offers_the_undo(
             assert "Verification FAILED" in text_of(report)
             assert "eval score 0.55 &lt; 0.8" in text_of(report)
             assert action_ids(report) == {ids.ACTION_UNDO}
+            assert "*Escalation*" in text_of(report)  # the policy runbook's next steps
             incident = await stage_incident(stage, channel)
             assert "FAILED: eval score 0.55" in text_of(card(stage, incident))
             async with stage.runtime.deps.uow() as uow:

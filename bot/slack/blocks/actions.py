@@ -5,7 +5,16 @@ from __future__ import annotations
 from bot.domain.actions import ActionRequest, RequestStatus, Risk, is_group_id
 from bot.domain.messages import ActionCard, VerificationReport
 from bot.slack import ids
-from bot.slack.blocks.kit import Block, RenderedMessage, actions, button, context, section
+from bot.slack.blocks.kit import (
+    Block,
+    RenderedMessage,
+    actions,
+    button,
+    context,
+    section,
+    sections,
+)
+from bot.slack.blocks.markdown import to_mrkdwn
 from bot.slack.blocks.text import date_token, escape, mention, notification
 
 _STATE = {
@@ -64,7 +73,7 @@ def render_verification(report: VerificationReport) -> RenderedMessage:
     )
     blocks: list[Block] = [section(text)]
     if report.escalation:
-        blocks.append(context(f"*Escalation* · {escape(report.escalation)}"))
+        blocks += sections(f"*Escalation*\n{to_mrkdwn(report.escalation)}", max_blocks=5)
     blocks.append(
         actions("verification-next", button("Undo this action", ids.ACTION_UNDO, request.id))
     )
