@@ -28,6 +28,7 @@ from bot.ports import Clock
 from bot.runbooks.loader import load_library
 from bot.scheduler.jobs import build_scheduler
 from bot.services.deps import Deps, Policy
+from bot.services.service_catalog import refresh_catalog
 from bot.slack.app import build_bolt_app
 from bot.slack.background import Background
 from bot.slack.chat import SlackChat
@@ -154,6 +155,7 @@ async def build_runtime(
     ofrep = ofrep_routes(deps, settings.api_tokens)
     web = create_web_app(bolt, background, metrics, health, lifespan, api, ofrep)
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
+    await refresh_catalog(deps)  # the services registered over the API, before any request
     return runtime
 
 

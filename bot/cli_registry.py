@@ -1,5 +1,6 @@
-"""`steadyhand change record`, `steadyhand known-good`, `steadyhand changes`: the registry
-from a terminal or a pipeline, straight to the database, with the same checks as the API."""
+"""`steadyhand change record`, `steadyhand known-good`, `steadyhand changes`, `steadyhand
+service register`: the registry from a terminal or a pipeline, straight to the database, with
+the same checks as the API."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bot.clock import SystemClock
 from bot.config import load_settings
-from bot.domain.errors import NotFound, UsageError
+from bot.domain.errors import Conflict, NotFound, UsageError
 from bot.domain.messages import Message, Modal
 from bot.domain.registry import parse_duration
 from bot.domain.runbooks import RunbookLibrary
@@ -21,6 +22,7 @@ from bot.domain.triage_context import describe_change
 from bot.ports import ChatError
 from bot.services import registry
 from bot.services.deps import Deps, Policy
+from bot.services.service_catalog import refresh_catalog, register_service
 from bot.store.database import create_engine, session_factory
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
@@ -45,6 +47,30 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     changes.add_argument("--service", help="only this service")
     changes.add_argument("--since", default="24h", help="how far back, e.g. 90m, 24h, 7d")
     changes.set_defaults(run=_changes)
+
+    service = sub.add_parser("service", help="services registered outside steadyhand.yml")
+    service_sub = service.add_subparsers(required=True, metavar="ACTION")
+    register = service_sub.add_parser(
+        "register", help="register a service, or update one registered before"
+    )
+    register.add_argument("name")
+    register.add_argument(
+        "--component",
+        action="append",
+        default=[],
+        metavar="COMPONENT=VERSION",
+        help="a component and the version it runs now, e.g. prompt=v1 (repeatable)",
+    )
+    register.add_argument(
+        "--flag",
+        action="append",
+        default=[],
+        metavar="NAME=KIND[:DEFAULT]",
+        help="a flag, e.g. new-ui=boolean:true or ramp=percentage:30 (repeatable)",
+    )
+    register.add_argument("--environment", default="production")
+    register.add_argument("--by", help="who registers it (default: your login name)")
+    register.set_defaults(run=_register)
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
@@ -91,10 +117,46 @@ def _changes(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+def _register(args: argparse.Namespace) -> int:
+    async def work(deps: Deps) -> str:
+        body = {
+            "name": args.name,
+            "components": dict(_pair(text, "--component") for text in args.component),
+            "flags": dict(_flag(text) for text in args.flag),
+            "environment": args.environment,
+        }
+        spec, created = await register_service(deps, body, args.by or getpass.getuser())
+        versions = ", ".join(f"{c.value} {v}" for c, v in spec.components.items())
+        return (
+            f"{'registered' if created else 'updated'}: {spec.name} ({versions or 'no components'})"
+        )
+
+    return _run(work)
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise UsageError(f"`{option} {text}`: write NAME=VALUE, e.g. `prompt=v1`.")
+    return name, value
+
+
+def _flag(text: str) -> tuple[str, dict[str, Any]]:
+    name, spec = _pair(text, "--flag")
+    kind, _, default = spec.partition(":")
+    body: dict[str, Any] = {"kind": kind}
+    if default:
+        # Typed as steadyhand.yml would read it; anything else goes to the checks as text,
+        # so the message is theirs.
+        words = {"true": True, "on": True, "false": False, "off": False}
+        body["default"] = words.get(default.lower(), int(default) if default.isdigit() else default)
+    return name, body
+
+
 def _run(work: Callable[[Deps], Awaitable[str]]) -> int:
     try:
         print(asyncio.run(_with_deps(work)))
-    except (UsageError, NotFound) as exc:
+    except (UsageError, NotFound, Conflict) as exc:
         print(f"steadyhand: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -113,6 +175,7 @@ async def _with_deps(work: Callable[[Deps], Awaitable[str]]) -> str:
             policy=Policy(known_good_after=settings.known_good_after),
             catalog=settings.catalog,
         )
+        await refresh_catalog(deps)  # services registered over the API count too
         return await work(deps)
     finally:
         await engine.dispose()

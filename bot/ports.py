@@ -12,7 +12,7 @@ from bot.domain.checklists import ChecklistStep
 from bot.domain.drivers import DriverResult, DriverSpec, VerificationResult, VerificationSpec
 from bot.domain.incidents import Incident
 from bot.domain.messages import Message, Modal
-from bot.domain.registry import Change, Component, FlagState, KnownGood
+from bot.domain.registry import Change, Component, FlagState, KnownGood, ServiceSpec
 from bot.domain.reminders import Reminder
 from bot.domain.timeline import TimelineEvent
 
@@ -97,7 +97,8 @@ class ReminderRepo(Protocol):
 
 
 class RegistryRepo(Protocol):
-    """What changed and what is marked good; declared services live in the Catalog."""
+    """What changed, what is marked good, and the services registered over the API (those
+    declared in steadyhand.yml live in the Catalog only)."""
 
     async def add_change(self, change: Change) -> None: ...
 
@@ -129,6 +130,15 @@ class RegistryRepo(Protocol):
         ...
 
     async def set_flag(self, state: FlagState) -> None: ...
+
+    async def registered_services(self) -> list[ServiceSpec]:
+        """Oldest registration first; each with the built-in flags, never with drivers."""
+        ...
+
+    async def save_service(self, spec: ServiceSpec, by: str, at: datetime) -> None:
+        """Insert, or replace the components, flags and environment of, a registered service;
+        `by` and `at` are the registration's first time, then its latest update."""
+        ...
 
 
 class ActionRepo(Protocol):

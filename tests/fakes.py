@@ -20,7 +20,15 @@ from typing import overload
 from bot.domain.actions import ActionRequest, RequestStatus
 from bot.domain.checklists import ChecklistStep
 from bot.domain.incidents import Incident
-from bot.domain.registry import Change, Component, FlagState, KnownGood
+from bot.domain.registry import (
+    BUILT_IN_FLAGS,
+    Change,
+    Component,
+    FlagState,
+    KnownGood,
+    ServiceSpec,
+    built_in_flags,
+)
 from bot.domain.reminders import Reminder
 from bot.domain.timeline import TimelineEvent
 from bot.ports import (
@@ -44,6 +52,8 @@ class FakeTables:
     known_good: dict[tuple[str, Component, str], KnownGood] = field(default_factory=dict)
     flags: dict[tuple[str, str], FlagState] = field(default_factory=dict)
     actions: dict[str, ActionRequest] = field(default_factory=dict)
+    # name → (first registered at, the service as stored: no drivers)
+    registered_services: dict[str, tuple[datetime, ServiceSpec]] = field(default_factory=dict)
 
 
 Write = Callable[[FakeTables], None]
@@ -295,6 +305,27 @@ class FakeRegistryRepo:
     async def set_flag(self, state: FlagState) -> None:
         stored = replace(state, updated_at=_utc(state.updated_at))
         self._uow.write(lambda t: t.flags.__setitem__((state.service, state.name), stored))
+
+    async def registered_services(self) -> list[ServiceSpec]:
+        found = sorted(
+            self._uow.tables.registered_services.values(), key=lambda r: (r[0], r[1].name)
+        )
+        return [copy.deepcopy(spec) for _, spec in found]
+
+    async def save_service(self, spec: ServiceSpec, by: str, at: datetime) -> None:
+        # What the table keeps: components, declared flags and environment, never drivers.
+        stored = ServiceSpec(
+            spec.name,
+            dict(spec.components),
+            {
+                **built_in_flags(),
+                **{n: f for n, f in spec.flags.items() if n not in BUILT_IN_FLAGS},
+            },
+            spec.environment,
+        )
+        earlier = self._uow.tables.registered_services.get(spec.name)
+        first = earlier[0] if earlier else _utc(at)
+        self._uow.write(lambda t: t.registered_services.__setitem__(spec.name, (first, stored)))
 
 
 class FakeActionRepo:

@@ -7,7 +7,7 @@ current version is the `to_version` of its latest change, or the version declare
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -55,7 +55,8 @@ class FlagSpec:
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service as declared in steadyhand.yml: its components' first versions and its flags."""
+    """A service, declared in steadyhand.yml or registered over the API: its components' first
+    versions and its flags."""
 
     name: str
     components: dict[Component, str] = field(default_factory=dict)  # component → first version
@@ -130,23 +131,57 @@ class Snapshot:
 
 
 class Catalog:
-    """The declared services; every lookup by name goes through here, for one error text."""
+    """Every service, and every lookup by name goes through here, for one error text.
 
-    def __init__(self, services: list[ServiceSpec]) -> None:
-        self._services = {s.name: s for s in services}
+    Two parts: the services declared in steadyhand.yml, fixed for the process's life, and those
+    registered over the API, kept in the database and cached here (`set_registered`). One
+    instance is shared by reference, so refreshing it updates every user in the process. A
+    declared name always wins: a registration can never replace it.
+    """
+
+    def __init__(self, services: Iterable[ServiceSpec]) -> None:
+        self._declared = {s.name: s for s in services}
+        self._registered: dict[str, ServiceSpec] = {}
+        self._all = dict(self._declared)
+        self._generation = 0  # bumped by every write, so a stale refresh can tell
 
     def __iter__(self) -> Iterator[ServiceSpec]:
-        return iter(self._services.values())
+        return iter(tuple(self._all.values()))
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self._services)
+        return tuple(self._all)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def is_declared(self, name: str) -> bool:
+        return name in self._declared
 
     def service(self, name: str) -> ServiceSpec:
-        if name not in self._services:
-            valid = ", ".join(self._services) or "none are declared in steadyhand.yml"
+        if name not in self._all:
+            valid = ", ".join(self._all) or "none are declared in steadyhand.yml or registered"
             raise NotFound(f"Unknown service `{name}`. Known services: {valid}.")
-        return self._services[name]
+        return self._all[name]
+
+    def set_registered(self, services: Iterable[ServiceSpec], seen: int | None = None) -> bool:
+        """Replace the registered part. With `seen` (a `generation` read before loading
+        `services`), do nothing if the catalog changed since: the load is older than that
+        change. True when replaced."""
+        if seen is not None and seen != self._generation:
+            return False
+        registered = {s.name: s for s in services if s.name not in self._declared}
+        self._registered = registered
+        self._all = {**self._declared, **registered}
+        self._generation += 1
+        return True
+
+    def put_registered(self, service: ServiceSpec) -> None:
+        """Add or replace one registered service (just saved by this process)."""
+        if service.name in self._declared:
+            raise ValueError(f"`{service.name}` is declared in steadyhand.yml")
+        self.set_registered({**self._registered, service.name: service}.values())
 
 
 def validate_version(version: str) -> str:

@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.services.actions import expire_due_requests
 from bot.services.clean_versions import mark_clean_versions
 from bot.services.deps import Deps
+from bot.services.service_catalog import refresh_catalog
 from bot.services.triage import send_due_reminders
 from bot.web.metrics import Metrics
 
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 
 async def run_due_work(deps: Deps, metrics: Metrics) -> None:
     """Everything that falls due: one place, so tests and the demo can run it on demand."""
+    # First, so that the work below, and every request until the next tick, knows the services
+    # other replicas registered.
+    await refresh_catalog(deps)
     metrics.count("steadyhand_reminders_sent_total", await send_due_reminders(deps))
     metrics.count("steadyhand_known_good_marked_total", await mark_clean_versions(deps))
     metrics.count("steadyhand_action_requests_expired_total", await expire_due_requests(deps))

@@ -205,3 +205,18 @@ class ActionRequestRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int]
     verification: Mapped[str | None] = mapped_column(Text)
+
+
+class RegisteredServiceRow(Base):
+    """A service registered over the API; those in steadyhand.yml are never stored."""
+
+    __tablename__ = "registered_services"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    components: Mapped[dict[str, Any]]  # component → first version
+    flags: Mapped[dict[str, Any]]  # declared flags only: name → {kind, default}
+    environment: Mapped[str]
+    registered_by: Mapped[str]
+    registered_at: Mapped[datetime]
+    updated_by: Mapped[str]
+    updated_at: Mapped[datetime]

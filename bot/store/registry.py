@@ -1,4 +1,4 @@
-"""SqlRegistryRepo: changes, known-good marks and flag states."""
+"""SqlRegistryRepo: changes, known-good marks, flag states and registered services."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.registry import Change, Component, FlagKind, FlagState, KnownGood
+from bot.domain.registry import (
+    BUILT_IN_FLAGS,
+    Change,
+    Component,
+    FlagKind,
+    FlagSpec,
+    FlagState,
+    KnownGood,
+    ServiceSpec,
+    built_in_flags,
+)
 from bot.store import upsert
-from bot.store.models import ChangeRow, FlagStateRow, KnownGoodRow
+from bot.store.models import ChangeRow, FlagStateRow, KnownGoodRow, RegisteredServiceRow
 
 
 class SqlRegistryRepo:
@@ -125,6 +135,46 @@ class SqlRegistryRepo:
                 index_elements=[FlagStateRow.service, FlagStateRow.name], set_=values
             )
         )
+
+    async def registered_services(self) -> list[ServiceSpec]:
+        rows = await self._session.scalars(
+            select(RegisteredServiceRow).order_by(
+                RegisteredServiceRow.registered_at, RegisteredServiceRow.name
+            )
+        )
+        return [_service(row) for row in rows]
+
+    async def save_service(self, spec: ServiceSpec, by: str, at: datetime) -> None:
+        values = {
+            "components": {c.value: version for c, version in spec.components.items()},
+            "flags": {
+                f.name: {"kind": f.kind.value, "default": f.default}
+                for f in spec.flags.values()
+                if f.name not in BUILT_IN_FLAGS  # every service has them; not stored
+            },
+            "environment": spec.environment,
+            "updated_by": by,
+            "updated_at": at,
+        }
+        stmt = upsert.insert(self._session, RegisteredServiceRow).values(
+            name=spec.name, registered_by=by, registered_at=at, **values
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(index_elements=[RegisteredServiceRow.name], set_=values)
+        )
+
+
+def _service(row: RegisteredServiceRow) -> ServiceSpec:
+    flags = {
+        name: FlagSpec(name, FlagKind(body["kind"]), body["default"])
+        for name, body in row.flags.items()
+    }
+    return ServiceSpec(
+        row.name,
+        components={Component(c): version for c, version in row.components.items()},
+        flags={**built_in_flags(), **flags},
+        environment=row.environment,
+    )
 
 
 def _change(row: ChangeRow) -> Change:

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from bot.services.deps import Deps
 from bot.web.api_changes import post_change
 from bot.web.api_known_good import post_known_good
+from bot.web.api_service_catalog import get_services, post_service
 from bot.web.api_services import get_current
 
 
@@ -16,5 +17,7 @@ def api_routes(deps: Deps, tokens: Sequence[str]) -> list[Route]:
     return [
         Route("/api/changes", post_change(deps, tokens), methods=["POST"]),
         Route("/api/known-good", post_known_good(deps, tokens), methods=["POST"]),
+        Route("/api/services", post_service(deps, tokens), methods=["POST"]),
+        Route("/api/services", get_services(deps, tokens), methods=["GET"]),
         Route("/api/services/{service}/current", get_current(deps, tokens), methods=["GET"]),
     ]
