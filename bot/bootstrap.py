@@ -38,6 +38,7 @@ from bot.slack.responses import ResponseUrls
 from bot.store.database import create_engine, normalize_url
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
+from bot.web.alerts import AlertSecrets, alert_routes
 from bot.web.api import api_routes
 from bot.web.app import create_web_app
 from bot.web.metrics import Metrics
@@ -99,6 +100,7 @@ async def build_runtime(
             known_good_after=settings.known_good_after,
             roles=settings.roles,
             actions=settings.action_policy,
+            alerts=settings.alerts,
         ),
         catalog=settings.catalog,
         drivers=HttpDrivers(outside),
@@ -151,7 +153,13 @@ async def build_runtime(
         "Slack requests acked whose work is queued or running.",
         lambda: background.busy,
     )
-    api = api_routes(deps, settings.api_tokens)
+    secrets = AlertSecrets(
+        settings.alert_tokens,
+        settings.grafana_secret,
+        settings.grafana_timestamp_header,
+        settings.pagerduty_secrets,
+    )
+    api = [*api_routes(deps, settings.api_tokens), *alert_routes(deps, secrets)]
     ofrep = ofrep_routes(deps, settings.api_tokens)
     web = create_web_app(bolt, background, metrics, health, lifespan, api, ofrep)
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)

@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.config_actions import parse_policy, parse_roles
+from bot.config_alerts import parse_alert_webhooks, parse_alerts
 from bot.config_services import parse_catalog
 from bot.domain.actions import ActionPolicy, Roles
+from bot.domain.alert_rules import AlertSettings
 from bot.domain.errors import ConfigError, UsageError
 from bot.domain.registry import Catalog, parse_duration
 
@@ -44,6 +46,13 @@ class Settings:
     known_good_after: timedelta = timedelta(hours=24)
     roles: Roles = field(default_factory=Roles)  # not configured: everyone responds
     action_policy: ActionPolicy = field(default_factory=ActionPolicy)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    # Bearer tokens for /alerts/…: STEADYHAND_ALERT_TOKENS, else STEADYHAND_API_TOKENS.
+    alert_tokens: tuple[str, ...] = ()
+    # Webhook signature secrets, from the variables the `alerts` section names.
+    grafana_secret: str | None = None
+    grafana_timestamp_header: str | None = None
+    pagerduty_secrets: tuple[str, ...] = ()  # several while rotating
     extra: Mapping[str, Any] = field(default_factory=dict)  # later features' sections
 
 
@@ -68,6 +77,7 @@ def load_settings(
             "SLACK_APP_TOKEN", "Socket Mode needs an app-level token starting with `xapp-`."
         )
     config_path, file_settings = _read_config_file(environ)
+    api_tokens = _tokens(environ, "STEADYHAND_API_TOKENS")
     return Settings(
         slack_bot_token=token,
         slack_signing_secret=secret,
@@ -77,7 +87,8 @@ def load_settings(
         runbooks_dir=Path(environ.get("RUNBOOKS_DIR") or "./runbooks"),
         port=_port(environ.get("PORT") or "3000"),
         config_path=config_path,
-        api_tokens=_api_tokens(environ.get("STEADYHAND_API_TOKENS", "")),
+        api_tokens=api_tokens,
+        alert_tokens=_tokens(environ, "STEADYHAND_ALERT_TOKENS") or api_tokens,
         **file_settings,
     )
 
@@ -89,12 +100,11 @@ def _api_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def _api_tokens(value: str) -> tuple[str, ...]:
+def _tokens(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    value = environ.get(name, "")
     tokens = tuple(t.strip() for t in value.split(",") if t.strip())
     if any(len(t) < 16 for t in tokens):
-        raise ConfigError(
-            "STEADYHAND_API_TOKENS", "every token must be at least 16 characters long."
-        )
+        raise ConfigError(name, "every token must be at least 16 characters long.")
     return tokens
 
 
@@ -128,6 +138,7 @@ _KNOWN_KEYS = {
     "known_good_after",
     "roles",
     "policy",
+    "alerts",
 }
 
 
@@ -162,4 +173,10 @@ def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) 
         out["roles"] = parse_roles(where, raw["roles"])
     if (policy := raw.get("policy")) is not None:
         out["action_policy"] = parse_policy(where, policy, out.get("catalog", Catalog([])))
+    if (alerts := raw.get("alerts")) is not None:  # after services: auto actions name them
+        out["alerts"] = parse_alerts(where, alerts, out.get("catalog", Catalog([])))
+        hooks = parse_alert_webhooks(where, alerts, environ)
+        out["grafana_secret"] = hooks.grafana_secret
+        out["grafana_timestamp_header"] = hooks.grafana_timestamp_header
+        out["pagerduty_secrets"] = hooks.pagerduty_secrets
     return out

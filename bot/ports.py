@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
 from bot.domain.actions import ActionRequest, RequestStatus
+from bot.domain.alerts import AlertGroup, AlertSource, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.drivers import DriverResult, DriverSpec, VerificationResult, VerificationSpec
 from bot.domain.incidents import Incident
@@ -176,6 +177,50 @@ class ActionRepo(Protocol):
         ...
 
 
+class AlertRepo(Protocol):
+    async def get(self, source: AlertSource, fingerprint: str) -> TrackedAlert | None: ...
+
+    async def save(self, alert: TrackedAlert) -> None:
+        """Insert or update by (source, fingerprint)."""
+        ...
+
+    async def for_incident(self, incident_id: str) -> list[TrackedAlert]:
+        """Oldest first."""
+        ...
+
+    async def lock_group(self, key: str) -> AlertGroup:
+        """The group, created empty if new, locked until this unit of work ends (FOR UPDATE
+        on PostgreSQL), so one process at a time decides where its alerts go."""
+        ...
+
+    async def set_group(self, group: AlertGroup) -> None: ...
+
+    async def groups_without_incident(self, before: datetime) -> list[AlertGroup]:
+        """Groups pointing at an incident not opened yet by `before`: opening was cut off."""
+        ...
+
+    async def summary(self, incident_id: str) -> tuple[str | None, bool]:
+        """The summary message's ts, and whether "all resolved" was already told."""
+        ...
+
+    async def mark_summary_stale(self, incident_id: str, at: datetime) -> None: ...
+
+    async def claim_stale_summaries(self, limit: int = 20) -> list[str]:
+        """Incident IDs whose summary is behind, marked up to date (SKIP LOCKED)."""
+        ...
+
+    async def save_summary(
+        self, incident_id: str, message_ts: str, all_resolved_told: bool
+    ) -> None: ...
+
+    async def claim_auto_action(
+        self, service: str, target: str, now: datetime, min_interval: timedelta
+    ) -> bool:
+        """True, and the mark moved to `now`, if no automatic action ran on the target within
+        `min_interval`; the database lets one process win."""
+        ...
+
+
 class IdempotencyRepo(Protocol):
     async def claim(self, key: str, at: datetime) -> bool:
         """True the first time a key is seen; False for every repeat (retries, replicas)."""
@@ -189,6 +234,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepo
     registry: RegistryRepo
     actions: ActionRepo
+    alerts: AlertRepo
 
     async def __aenter__(self) -> UnitOfWork: ...
 

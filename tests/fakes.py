@@ -13,11 +13,12 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import overload
 
 from bot.domain.actions import ActionRequest, RequestStatus
+from bot.domain.alerts import AlertGroup, AlertSource, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.incidents import Incident
 from bot.domain.registry import (
@@ -33,6 +34,7 @@ from bot.domain.reminders import Reminder
 from bot.domain.timeline import TimelineEvent
 from bot.ports import (
     ActionRepo,
+    AlertRepo,
     IdempotencyRepo,
     IncidentRepo,
     RegistryRepo,
@@ -52,6 +54,13 @@ class FakeTables:
     known_good: dict[tuple[str, Component, str], KnownGood] = field(default_factory=dict)
     flags: dict[tuple[str, str], FlagState] = field(default_factory=dict)
     actions: dict[str, ActionRequest] = field(default_factory=dict)
+    alerts: dict[tuple[AlertSource, str], TrackedAlert] = field(default_factory=dict)
+    alert_groups: dict[str, AlertGroup] = field(default_factory=dict)
+    # incident id → (message ts, stale since, all resolved told)
+    alert_summaries: dict[str, tuple[str | None, datetime | None, bool]] = field(
+        default_factory=dict
+    )
+    auto_action_marks: dict[tuple[str, str], datetime] = field(default_factory=dict)
     # name → (first registered at, the service as stored: no drivers)
     registered_services: dict[str, tuple[datetime, ServiceSpec]] = field(default_factory=dict)
 
@@ -394,6 +403,88 @@ class FakeActionRepo:
         return copy.deepcopy(sorted(found, key=lambda r: (r.requested_at, r.id)))
 
 
+class FakeAlertRepo:
+    """No row locks: concurrency is tested on PostgreSQL (tests/store, tests/e2e)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, source: AlertSource, fingerprint: str) -> TrackedAlert | None:
+        return copy.deepcopy(self._uow.tables.alerts.get((source, fingerprint)))
+
+    async def save(self, alert: TrackedAlert) -> None:
+        stored = copy.deepcopy(alert)
+        self._uow.write(lambda t: t.alerts.__setitem__((alert.source, alert.fingerprint), stored))
+
+    async def for_incident(self, incident_id: str) -> list[TrackedAlert]:
+        found = [a for a in self._uow.tables.alerts.values() if a.incident_id == incident_id]
+        return copy.deepcopy(sorted(found, key=lambda a: (a.first_seen, a.fingerprint)))
+
+    async def lock_group(self, key: str) -> AlertGroup:
+        if key not in self._uow.tables.alert_groups:
+            empty = AlertGroup(key, None, None)
+            self._uow.write(lambda t: t.alert_groups.__setitem__(key, empty))
+        return self._uow.tables.alert_groups[key]
+
+    async def set_group(self, group: AlertGroup) -> None:
+        self._uow.write(lambda t: t.alert_groups.__setitem__(group.key, group))
+
+    async def groups_without_incident(self, before: datetime) -> list[AlertGroup]:
+        tables = self._uow.tables
+        return [
+            g
+            for g in tables.alert_groups.values()
+            if g.incident_id is not None
+            and g.incident_id not in tables.incidents
+            and g.last_alert_at is not None
+            and g.last_alert_at <= _utc(before)
+        ]
+
+    async def summary(self, incident_id: str) -> tuple[str | None, bool]:
+        ts, _, told = self._uow.tables.alert_summaries.get(incident_id, (None, None, False))
+        return ts, told
+
+    async def mark_summary_stale(self, incident_id: str, at: datetime) -> None:
+        def write(tables: FakeTables) -> None:
+            ts, since, told = tables.alert_summaries.get(incident_id, (None, None, False))
+            tables.alert_summaries[incident_id] = (ts, since or _utc(at), told)
+
+        self._uow.write(write)
+
+    async def claim_stale_summaries(self, limit: int = 20) -> list[str]:
+        stale = sorted(
+            (since, i)
+            for i, (_, since, _) in self._uow.tables.alert_summaries.items()
+            if since is not None
+        )[:limit]
+
+        def write(tables: FakeTables) -> None:
+            for _, incident_id in stale:
+                ts, _, told = tables.alert_summaries[incident_id]
+                tables.alert_summaries[incident_id] = (ts, None, told)
+
+        self._uow.write(write)
+        return [i for _, i in stale]
+
+    async def save_summary(
+        self, incident_id: str, message_ts: str, all_resolved_told: bool
+    ) -> None:
+        def write(tables: FakeTables) -> None:
+            _, since, _ = tables.alert_summaries.get(incident_id, (None, None, False))
+            tables.alert_summaries[incident_id] = (message_ts, since, all_resolved_told)
+
+        self._uow.write(write)
+
+    async def claim_auto_action(
+        self, service: str, target: str, now: datetime, min_interval: timedelta
+    ) -> bool:
+        last = self._uow.tables.auto_action_marks.get((service, target))
+        if last is not None and last > _utc(now) - min_interval:
+            return False
+        self._uow.write(lambda t: t.auto_action_marks.__setitem__((service, target), _utc(now)))
+        return True
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db or FakeDatabase()
@@ -405,6 +496,7 @@ class FakeUnitOfWork:
         self.idempotency: IdempotencyRepo = FakeIdempotencyRepo(self)
         self.registry: RegistryRepo = FakeRegistryRepo(self)
         self.actions: ActionRepo = FakeActionRepo(self)
+        self.alerts: AlertRepo = FakeAlertRepo(self)
         self._begin()
 
     @property

@@ -100,7 +100,7 @@ def _alert(item: JsonObject, path: str) -> Alert:
     status = choice(optional_str(item, "status", path) or "firing", STATUSES, join(path, "status"))
     labels = string_map(item.get("labels"), join(path, "labels"), MAX_LABEL_BYTES)
     labels["service"] = service
-    kind = _word(item, "kind", path, [k.value for k in IncidentKind])
+    kind = _word(item, "kind", path, [k.value for k in IncidentKind.classified()])
     if kind:
         labels[KIND_LABEL] = kind
     severity = _word(item, "severity", path, [s.value for s in Severity])

@@ -52,3 +52,53 @@ class Notification:
     alerts: tuple[Alert, ...]
     group_key: str | None = None  # Alertmanager's groupKey, Grafana's groupKey
     truncated_alerts: int = 0  # alerts the sender left out (Alertmanager's truncatedAlerts)
+
+
+@dataclass
+class TrackedAlert:
+    """An alert as we keep it: which incident it joined, how often and when it came."""
+
+    source: AlertSource
+    fingerprint: str
+    incident_id: str
+    name: str
+    summary: str
+    service: str | None
+    kind: str
+    severity: str
+    status: AlertStatus
+    starts_at: datetime | None
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None = None
+    notifications: int = 1
+    firing_streak: int = 0
+    value: str | None = None
+    threshold: str | None = None
+    links: tuple[str, ...] = ()
+
+    def hear(self, alert: Alert, now: datetime) -> None:
+        """Another notification of this alert."""
+        self.notifications += 1
+        self.last_seen = now
+        self.summary, self.value, self.threshold = alert.summary, alert.value, alert.threshold
+        self.links = alert.links or self.links
+        if alert.status is AlertStatus.RESOLVED:
+            self.status, self.firing_streak = AlertStatus.RESOLVED, 0
+            self.resolved_at = alert.ends_at or now
+        else:
+            if self.status is AlertStatus.RESOLVED:  # it came back
+                self.resolved_at = None
+            self.status = alert.status
+            self.firing_streak += 1 if alert.status is AlertStatus.FIRING else 0
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    key: str  # "<service>|<kind>"
+    incident_id: str | None
+    last_alert_at: datetime | None
+
+
+def group_key(service: str | None, kind: str) -> str:
+    return f"{service or '?'}|{kind}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import TypeVar
 
@@ -10,11 +11,21 @@ from bot.domain.errors import UsageError
 Choice = TypeVar("Choice", bound=StrEnum)
 
 
-def parse_choice(choices: type[Choice], text: str, what: str, plural: str) -> Choice:
+def parse_choice(
+    choices: type[Choice],
+    text: str,
+    what: str,
+    plural: str,
+    *,
+    allowed: Sequence[Choice] | None = None,
+) -> Choice:
     """`parse_choice(Severity, "SEV1", "severity", "severities")`; an unknown word is refused
-    with every valid one listed."""
-    try:
-        return choices(text.strip().lower())
-    except ValueError:
-        valid = ", ".join(c.value for c in choices)
-        raise UsageError(f"Unknown {what} `{text}`. Valid {plural}: {valid}.") from None
+    with every valid one listed. `allowed`, when given, is the part of `choices` people may
+    name; the rest are refused like unknown words."""
+    valid = tuple(choices) if allowed is None else tuple(allowed)
+    word = text.strip().lower()
+    for choice in valid:
+        if choice.value == word:
+            return choice
+    listed = ", ".join(c.value for c in valid)
+    raise UsageError(f"Unknown {what} `{text}`. Valid {plural}: {listed}.")

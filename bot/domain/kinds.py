@@ -14,14 +14,22 @@ class IncidentKind(StrEnum):
     POLICY = "policy"
     COST = "cost"
     LATENCY = "latency"
+    # Only an alert opens an incident of no known kind; a person then classifies it as one of
+    # the six, so people are never offered it and no runbook is written for it.
+    UNKNOWN = "unknown"
 
     @property
     def label(self) -> str:
         return KIND_LABELS[self]
 
     @classmethod
+    def classified(cls) -> tuple[IncidentKind, ...]:
+        """The six kinds a person can choose and a runbook can be for, in order."""
+        return tuple(kind for kind in cls if kind is not cls.UNKNOWN)
+
+    @classmethod
     def parse(cls, text: str) -> IncidentKind:
-        return parse_choice(cls, text, "incident kind", "kinds")
+        return parse_choice(cls, text, "incident kind", "kinds", allowed=cls.classified())
 
 
 KIND_LABELS = {
@@ -31,6 +39,7 @@ KIND_LABELS = {
     IncidentKind.POLICY: "Policy failure",
     IncidentKind.COST: "Cost failure",
     IncidentKind.LATENCY: "Latency failure",
+    IncidentKind.UNKNOWN: "Needs classification",
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.actions import ActionRequest
+from bot.domain.alerts import TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.drivers import VerificationResult
 from bot.domain.incidents import Incident
@@ -48,6 +49,14 @@ class RunbookSwitchOffer:
     incident_id: str
     current: IncidentKind
     suggested: IncidentKind
+
+
+@dataclass(frozen=True)
+class ClassifyOffer:
+    """Under the header of an incident of no known kind: one button per kind, each switching
+    the incident to that kind's runbook."""
+
+    incident_id: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,22 @@ class VerificationReport:
 
 
 @dataclass(frozen=True)
+class AlertSummary:
+    """The incident's alerts, in one message that an alert storm updates in place."""
+
+    alerts: tuple[TrackedAlert, ...]
+    page: str | None = None  # the user group or user paged when the alert opened the incident
+    service_unknown: str | None = None  # an alert named a service nobody declared
+
+
+@dataclass(frozen=True)
+class AllAlertsResolved:
+    incident_id: str
+    count: int
+    resolved_by_policy: bool = False
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -137,6 +162,7 @@ Message = (
     | ChecklistPage
     | FiveQuestions
     | RunbookSwitchOffer
+    | ClassifyOffer
     | TriageReminder
     | StatusUpdate
     | CommanderChanged
@@ -147,6 +173,8 @@ Message = (
     | ChangesReport
     | ActionCard
     | VerificationReport
+    | AlertSummary
+    | AllAlertsResolved
     | Help
 )
 

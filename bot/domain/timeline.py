@@ -30,6 +30,10 @@ class EventType(StrEnum):
     ACTION_APPLIED = "action.applied"
     ACTION_FAILED = "action.failed"
     ACTION_VERIFIED = "action.verified"  # data: passed, score, summary
+    ALERT_FIRING = "alert.firing"  # data: source, fingerprint, grouping, starts_at, …
+    ALERT_RESOLVED = "alert.resolved"
+    ALERTS_ALL_RESOLVED = "alert.all_resolved"
+    AUTO_ACTION = "alert.auto_action"  # data: outcome requested | dry_run | rate_limited | failed
 
 
 @dataclass(frozen=True)

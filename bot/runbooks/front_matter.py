@@ -109,13 +109,14 @@ def _build(entries: dict[str, _Entry], log: ProblemLog) -> FrontMatter | None:
 def _choice(choices: type[_Choice], entry: _Entry | None, log: ProblemLog) -> _Choice | None:
     if entry is None:
         return None
-    try:
-        return choices(str(entry.value))
-    except ValueError:
+    # A runbook is for one of the six kinds: an unclassified incident has none by design.
+    valid = [member for member in choices if member is not IncidentKind.UNKNOWN]
+    chosen = next((member for member in valid if member.value == str(entry.value)), None)
+    if chosen is None:
         name = "kind" if choices is IncidentKind else "severity"
-        valid = ", ".join(member.value for member in choices)
-        log.add(entry.line, f"unknown {name} `{entry.value}`; valid: {valid}")
-        return None
+        listed = ", ".join(member.value for member in valid)
+        log.add(entry.line, f"unknown {name} `{entry.value}`; valid: {listed}")
+    return chosen
 
 
 def _text(entry: _Entry | None, key: str, log: ProblemLog) -> str | None:

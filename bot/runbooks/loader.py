@@ -49,7 +49,7 @@ def _read(file: Path) -> str:
 
 def _competing_defaults(runbooks: list[Runbook]) -> list[LintProblem]:
     problems = []
-    for kind in IncidentKind:
+    for kind in IncidentKind.classified():
         defaults = sorted(
             (r for r in runbooks if r.kind is kind and r.is_default), key=lambda r: r.key
         )

@@ -9,6 +9,8 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services.actions import expire_due_requests
+from bot.services.alert_summaries import refresh_alert_summaries
+from bot.services.alerting import open_waiting_incidents
 from bot.services.clean_versions import mark_clean_versions
 from bot.services.deps import Deps
 from bot.services.service_catalog import refresh_catalog
@@ -26,6 +28,8 @@ async def run_due_work(deps: Deps, metrics: Metrics) -> None:
     metrics.count("steadyhand_reminders_sent_total", await send_due_reminders(deps))
     metrics.count("steadyhand_known_good_marked_total", await mark_clean_versions(deps))
     metrics.count("steadyhand_action_requests_expired_total", await expire_due_requests(deps))
+    metrics.count("steadyhand_alert_incidents_taken_over_total", await open_waiting_incidents(deps))
+    metrics.count("steadyhand_alert_summaries_updated_total", await refresh_alert_summaries(deps))
 
 
 def build_scheduler(deps: Deps, metrics: Metrics, every_seconds: float = 5.0) -> AsyncIOScheduler:

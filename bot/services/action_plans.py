@@ -85,6 +85,21 @@ async def _flag_action(
     return Action(kind, spec.name, (FlagMove(flag.name, flag.kind, before, after),))
 
 
+async def plan_named(deps: Deps, service: str, named: str) -> Action:
+    """An action written as in runbooks and alert rules: `rollback prompt`, `flag x off`,
+    `flag x 25%`, `kill`, `dry-run on`."""
+    match named.split():
+        case ["rollback", component]:
+            return await plan_rollback(deps, service, component, None)
+        case ["flag", flag, value]:
+            return await plan_flag(deps, service, flag, value)
+        case ["kill"]:
+            return await plan_switch(deps, service, ActionKind.KILL_SWITCH, True)
+        case ["dry-run", state]:
+            return await plan_switch(deps, service, ActionKind.DRY_RUN, state == "on")
+    raise UsageError(f"`{named}` is not an action I can run.")
+
+
 def parse_flag_value(flag: FlagSpec, text: str) -> bool | int:
     text = text.strip().lower()
     if flag.kind is FlagKind.PERCENTAGE:

@@ -29,14 +29,22 @@ MAX_REASON = 500
 
 
 async def request_action(
-    deps: Deps, incident: Incident, action: Action, user: str, reason: str
+    deps: Deps,
+    incident: Incident,
+    action: Action,
+    user: str,
+    reason: str,
+    *,
+    automatic: bool = False,
 ) -> ActionRequest:
-    """Record the request and post its card; run it at once when its risk is low."""
+    """Record the request and post its card; run it at once when its risk is low.
+
+    `automatic`: asked by the bot itself for an alert rule, so no role is checked; policy
+    still decides whether it waits for an approver."""
     incident.ensure_open()
     if incident.channel_id is None:
         raise Conflict("This incident has no channel yet.")
-    held = await roles_of(deps, user)
-    if not may_request(held):
+    if not automatic and not may_request(await roles_of(deps, user)):
         raise NotAllowed("Only responders, commanders and approvers may ask for actions.")
     spec = deps.catalog.service(action.service)
     risk = deps.policy.actions.risk_of(action, spec.environment)

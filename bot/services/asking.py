@@ -90,18 +90,7 @@ async def ask_runbook_step(deps: Deps, incident_id: str, position: int, user: st
     step = incident.step(position)
     if step.action is None:
         raise UsageError(f"Step {position + 1} names no action.")
-    name = _service(deps, incident, None)
-    match step.action.split():
-        case ["rollback", component]:
-            action = await plans.plan_rollback(deps, name, component, None)
-        case ["flag", flag, value]:
-            action = await plans.plan_flag(deps, name, flag, value)
-        case ["kill"]:
-            action = await plans.plan_switch(deps, name, ActionKind.KILL_SWITCH, True)
-        case ["dry-run", state]:
-            action = await plans.plan_switch(deps, name, ActionKind.DRY_RUN, state == "on")
-        case _:
-            raise UsageError(f"Step {position + 1} names an action I cannot run: {step.action}.")
+    action = await plans.plan_named(deps, _service(deps, incident, None), step.action)
     return await request_action(deps, incident, action, user, f"runbook step: {step.text}")
 
 

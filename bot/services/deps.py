@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.domain.actions import ActionPolicy, Roles
+from bot.domain.alert_rules import AlertSettings
 from bot.domain.registry import Catalog
 from bot.domain.runbooks import RunbookLibrary
 from bot.ports import Chat, Clock, Directory, DriverFactory, UnitOfWorkFactory, Verifier
@@ -20,6 +21,7 @@ class Policy:
     known_good_after: timedelta = timedelta(hours=24)  # clean running time before known-good
     roles: Roles = field(default_factory=Roles)
     actions: ActionPolicy = field(default_factory=ActionPolicy)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 @dataclass(frozen=True)

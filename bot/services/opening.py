@@ -1,4 +1,7 @@
-"""Opening an incident: channel, header, checklist, the five questions, the reminder."""
+"""Opening an incident: channel, header, checklist, the five questions, the reminder.
+
+An incident of no known kind (only alerts open those) has no runbook yet: under its header it
+offers the six kinds, and choosing one switches it to that kind's runbook (`triage`)."""
 
 from __future__ import annotations
 
@@ -28,15 +31,24 @@ class OpenIncident:
     opener: str
     severity: Severity | None = None  # None: the runbook's default severity
     service: str | None = None
+    incident_id: str | None = None  # chosen beforehand (alerts): opening it twice is a no-op
+    invite: tuple[str, ...] | None = None  # None: the opener
+    # With one service declared, an incident naming none is on it; not for an alert that
+    # named a service nobody declared.
+    default_service: bool = True
 
 
 async def open_incident(deps: Deps, cmd: OpenIncident) -> Incident:
+    if cmd.incident_id is not None:
+        async with deps.uow() as uow:
+            if (opened := await uow.incidents.get(cmd.incident_id)) is not None:
+                return opened
     title = validate_title(cmd.title)
-    service = _known_service(deps, cmd.service)
+    service = _known_service(deps, cmd.service, cmd.default_service)
     runbook = deps.runbooks.default_for(cmd.kind)
     now = deps.clock.now()
     incident = Incident(
-        id=deps.new_id(),
+        id=cmd.incident_id or deps.new_id(),
         kind=cmd.kind,
         title=title,
         severity=cmd.severity or (runbook.default_severity if runbook else Severity.SEV2),
@@ -80,19 +92,24 @@ async def open_incident(deps: Deps, cmd: OpenIncident) -> Incident:
         )
         await uow.commit()
 
-    await deps.chat.invite(incident.channel_id, [cmd.opener])
+    invite = [cmd.opener] if cmd.invite is None else list(cmd.invite)
+    if invite:
+        await deps.chat.invite(incident.channel_id, invite)
     await deps.chat.set_topic(incident.channel_id, topic(incident))
     await post_incident_messages(deps, incident, runbook)
     return incident
 
 
 async def post_incident_messages(deps: Deps, incident: Incident, runbook: Runbook | None) -> None:
-    """Header, checklist pages and the five questions, with their timestamps saved."""
+    """Header, checklist pages (or, unclassified, the kinds to choose from) and the five
+    questions, with their timestamps saved."""
     assert incident.channel_id is not None
     channel = incident.channel_id
     incident.header_ts = await deps.chat.post(
         channel, m.IncidentHeader(incident, runbook, runbook_problem(deps, incident.kind, runbook))
     )
+    if incident.kind is IncidentKind.UNKNOWN:
+        await deps.chat.post(channel, m.ClassifyOffer(incident.id))
     incident.checklist_ts = await post_checklist(deps, incident)
     context = await triage_context(deps, incident)
     incident.questions_ts = await deps.chat.post(channel, m.FiveQuestions(incident, context))
@@ -123,6 +140,8 @@ async def post_checklist(deps: Deps, incident: Incident) -> list[str]:
 def runbook_problem(deps: Deps, kind: IncidentKind, runbook: Runbook | None) -> str | None:
     if runbook is not None:
         return None
+    if kind is IncidentKind.UNKNOWN:
+        return "Not classified yet: choose the kind below and its runbook's checklist is posted."
     broken = deps.runbooks.broken_paths()
     if broken:
         return (
@@ -139,9 +158,9 @@ def topic(incident: Incident) -> str:
     return " · ".join(parts) + f" · {incident.title}"
 
 
-def _known_service(deps: Deps, service: str | None) -> str | None:
+def _known_service(deps: Deps, service: str | None, default: bool = True) -> str | None:
     service = (service or "").strip() or None
-    if service is None and len(deps.catalog.names) == 1:
+    if service is None and default and len(deps.catalog.names) == 1:
         return deps.catalog.names[0]  # one service declared: every incident is about it
     # With no services declared, any name is accepted: the registry is optional.
     if service is None or not deps.catalog.names:

@@ -41,8 +41,7 @@ async def record_answers(deps: Deps, incident_id: str, answers: TriageAnswers) -
                 EventType.RUNBOOK_SWITCH_OFFERED,
                 BOT_ACTOR,
                 deps.clock.now(),
-                f"Offered to switch from the {incident.kind.value} runbook to the "
-                f"{answers.failure_layer.value} runbook",
+                _offered(incident.kind, answers.failure_layer),
                 current=incident.kind.value,
                 suggested=answers.failure_layer.value,
             )
@@ -88,7 +87,7 @@ async def switch_runbook(deps: Deps, incident_id: str, kind: IncidentKind, user:
             EventType.RUNBOOK_SWITCHED,
             user,
             deps.clock.now(),
-            f"Switched from the {previous.value} runbook to the {kind.value} runbook",
+            _switched(previous, kind),
             previous=previous.value,
             current=kind.value,
             runbook=incident.runbook_key,
@@ -102,9 +101,26 @@ async def switch_runbook(deps: Deps, incident_id: str, kind: IncidentKind, user:
             m.IncidentHeader(incident, runbook, runbook_problem(deps, kind, runbook)),
         )
     await deps.chat.set_topic(incident.channel_id, topic(incident))
+    if previous is IncidentKind.UNKNOWN:
+        return m.Notice(
+            f"<@{user}> classified this incident as {kind.label.lower()}: "
+            f"it follows the {kind.value} runbook now."
+        )
     return m.Notice(
         f"<@{user}> switched this incident to the {kind.value} runbook ({LAYER_LABELS[kind]})."
     )
+
+
+def _offered(current: IncidentKind, suggested: IncidentKind) -> str:
+    if current is IncidentKind.UNKNOWN:
+        return f"Offered to classify the incident as {suggested.label.lower()}"
+    return f"Offered to switch from the {current.value} runbook to the {suggested.value} runbook"
+
+
+def _switched(previous: IncidentKind, kind: IncidentKind) -> str:
+    if previous is IncidentKind.UNKNOWN:
+        return f"Classified the incident as {kind.label.lower()}: the {kind.value} runbook"
+    return f"Switched from the {previous.value} runbook to the {kind.value} runbook"
 
 
 async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
@@ -151,14 +167,13 @@ def _still_unanswered(incident: Incident | None, kind: ReminderKind) -> bool:
 
 async def keep_runbook(deps: Deps, incident_id: str, user: str) -> m.Notice:
     incident = await incident_by_id(deps, incident_id)
+    if incident.kind is IncidentKind.UNKNOWN:
+        kept = "left the incident unclassified for now"
+    else:
+        kept = f"kept the {incident.kind.value} runbook"
     async with deps.uow() as uow:
         await record(
-            uow,
-            incident.id,
-            EventType.RUNBOOK_KEPT,
-            user,
-            deps.clock.now(),
-            f"Kept the {incident.kind.value} runbook",
+            uow, incident.id, EventType.RUNBOOK_KEPT, user, deps.clock.now(), kept.capitalize()
         )
         await uow.commit()
-    return m.Notice(f"<@{user}> kept the {incident.kind.value} runbook.")
+    return m.Notice(f"<@{user}> {kept}.")

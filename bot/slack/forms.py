@@ -8,7 +8,7 @@ under its field, with the form still open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -49,7 +49,9 @@ class OpenIncidentForm:
 
 def parse_open_incident(view_state: ViewState, private_metadata: str) -> OpenIncidentForm:
     form = _Form(view_state)
-    kind = form.choice(ids.FIELD_KIND, IncidentKind, "Choose the kind of incident.")
+    kind = form.choice(
+        ids.FIELD_KIND, IncidentKind, "Choose the kind of incident.", IncidentKind.classified()
+    )
     title = form.title(ids.FIELD_TITLE)
     severity = form.choice(ids.FIELD_SEVERITY, Severity, "Choose a severity.")
     service = form.optional_text(ids.FIELD_SERVICE)
@@ -66,7 +68,9 @@ def parse_five_questions(
     view_state: ViewState, private_metadata: str, user: str, at: datetime
 ) -> tuple[str, TriageAnswers]:
     form = _Form(view_state)
-    layer = form.choice(ids.FIELD_Q1, IncidentKind, "Choose where the failure is.")
+    layer = form.choice(
+        ids.FIELD_Q1, IncidentKind, "Choose where the failure is.", IncidentKind.classified()
+    )
     recent_change = form.yes_no(ids.FIELD_Q2, ids.FIELD_Q2_DETAIL, 2)
     rollback = form.yes_no(ids.FIELD_Q3, ids.FIELD_Q3_DETAIL, 3)
     review = form.yes_no(ids.FIELD_Q4, ids.FIELD_Q4_DETAIL, 4)
@@ -104,17 +108,23 @@ class _Form:
         if self._errors:
             raise FormError(self._errors)
 
-    def choice(self, field: str, choices: type[Choice], missing: str) -> Choice | None:
+    def choice(
+        self,
+        field: str,
+        choices: type[Choice],
+        missing: str,
+        allowed: Sequence[Choice] | None = None,
+    ) -> Choice | None:
+        """The chosen option; `allowed` narrows `choices` to those the form offers."""
         selected = self._input(field).get("selected_option") or {}
         value = selected.get("value")
         if not value:
             self.fail(field, missing)
             return None
-        try:
-            return choices(value)
-        except ValueError:
+        chosen = next((c for c in allowed or choices if c.value == value), None)
+        if chosen is None:
             self.fail(field, f"`{value}` is not one of the choices. {missing}")
-            return None
+        return chosen
 
     def title(self, field: str) -> str | None:
         try:

@@ -19,6 +19,9 @@ ACTION_TOGGLE_STEP = "checklist.toggle"  # prefix; option value "{incident_id}:{
 ACTION_TOGGLE_STEP_PATTERN = re.compile(r"^checklist\.toggle\.\d+$")
 ACTION_OPEN_TRIAGE = "triage.open"  # value incident_id; opens the five-questions modal
 ACTION_SWITCH_RUNBOOK = "runbook.switch"  # value "{incident_id}:{kind}"
+# The classify offer holds one switch button per kind, each with its own action_id
+# (`runbook.switch.cost`): Slack wants action_ids unique within a message.
+ACTION_SWITCH_RUNBOOK_PATTERN = re.compile(r"^runbook\.switch(\.[a-z]+)?$")
 ACTION_KEEP_RUNBOOK = "runbook.keep"  # value incident_id
 # Action requests: value is the request's ID.
 ACTION_APPROVE = "action.approve"
@@ -75,3 +78,8 @@ def step_value(incident_id: str, position: int) -> str:
 
 def switch_value(incident_id: str, kind: str) -> str:
     return f"{incident_id}:{kind}"
+
+
+def switch_action_id(kind: str) -> str:
+    """A switch button's action_id in the classify offer, one per kind."""
+    return f"{ACTION_SWITCH_RUNBOOK}.{kind}"

@@ -220,3 +220,61 @@ class RegisteredServiceRow(Base):
     registered_at: Mapped[datetime]
     updated_by: Mapped[str]
     updated_at: Mapped[datetime]
+
+
+class AlertRow(Base):
+    """One alert, by its source's fingerprint: which incident it joined and how often it came."""
+
+    __tablename__ = "alerts"
+
+    source: Mapped[str] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(Text, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    service: Mapped[str | None]
+    kind: Mapped[str]
+    severity: Mapped[str]
+    status: Mapped[str]
+    starts_at: Mapped[datetime | None]  # the monitor's own time: time to detect starts here
+    first_seen: Mapped[datetime]  # when we first heard of it
+    last_seen: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    notifications: Mapped[int]
+    firing_streak: Mapped[int]  # consecutive firing notifications, for automatic actions
+    value: Mapped[str | None] = mapped_column(Text)
+    threshold: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[str]]
+
+
+class AlertGroupRow(Base):
+    """Alerts for one service and kind join one incident while it is open and they keep coming
+    within the window. The row is locked while a notification decides, so two processes given
+    the same new alert open one incident."""
+
+    __tablename__ = "alert_groups"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    incident_id: Mapped[str | None]
+    last_alert_at: Mapped[datetime | None]
+
+
+class AlertSummaryRow(Base):
+    """The one message per incident that an alert storm updates, and whether it is behind."""
+
+    __tablename__ = "alert_summaries"
+
+    incident_id: Mapped[str] = mapped_column(primary_key=True)
+    message_ts: Mapped[str | None]
+    stale_since: Mapped[datetime | None] = mapped_column(index=True)  # None: up to date
+    all_resolved_told: Mapped[bool]
+
+
+class AutoActionMarkRow(Base):
+    """When an automatic action last ran on a service's target: flapping alerts wait."""
+
+    __tablename__ = "auto_action_marks"
+
+    service: Mapped[str] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(primary_key=True)
+    last_at: Mapped[datetime]

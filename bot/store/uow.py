@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ports import (
     ActionRepo,
+    AlertRepo,
     IdempotencyRepo,
     IncidentRepo,
     RegistryRepo,
@@ -15,6 +16,7 @@ from bot.ports import (
     TimelineRepo,
 )
 from bot.store.actions import SqlActionRepo
+from bot.store.alerts import SqlAlertRepo
 from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.incidents import SqlIncidentRepo
 from bot.store.registry import SqlRegistryRepo
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepo
     registry: RegistryRepo
     actions: ActionRepo
+    alerts: AlertRepo
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -44,6 +47,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepo(session)
         self.registry = SqlRegistryRepo(session)
         self.actions = SqlActionRepo(session)
+        self.alerts = SqlAlertRepo(session)
         return self
 
     async def __aexit__(

@@ -14,8 +14,15 @@ from bot.domain.actions import (
     Risk,
     VersionMove,
 )
+from bot.domain.alerts import AlertSource, AlertStatus, TrackedAlert
 from bot.domain.drivers import VerificationResult
-from bot.domain.messages import ActionCard, Message, VerificationReport
+from bot.domain.messages import (
+    ActionCard,
+    AlertSummary,
+    AllAlertsResolved,
+    Message,
+    VerificationReport,
+)
 from bot.domain.registry import Component, FlagKind
 
 ASKED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -82,4 +89,41 @@ def example_action_messages() -> dict[str, Message]:
             VerificationResult(False, "eval score 0.62 < 0.85 " + "y" * 4000, 0.62),
             "Page the model owner <@U0CAROL> & the on-call manager",
         ),
+    }
+
+
+def example_alert_messages() -> dict[str, Message]:
+    def tracked(n: int, status: AlertStatus) -> TrackedAlert:
+        return TrackedAlert(
+            source=AlertSource.ALERTMANAGER,
+            fingerprint=f"fp{n}",
+            incident_id="inc-7",
+            name=f"EvalScoreDrop{n} <b>",
+            summary="Eval pass rate fell & stayed low " + "z" * (n * 100),
+            service="support-bot",
+            kind="quality",
+            severity="sev2",
+            status=status,
+            starts_at=ASKED - timedelta(minutes=n),
+            first_seen=ASKED,
+            last_seen=ASKED + timedelta(minutes=n),
+            resolved_at=ASKED + timedelta(hours=1) if status is AlertStatus.RESOLVED else None,
+            notifications=n + 1,
+            value="0.62" if n % 2 else None,
+            threshold="0.85",
+            links=("https://grafana.example.com/d/1?a=1&b=2", "javascript:alert(1)"),
+        )
+
+    many = tuple(
+        tracked(n, AlertStatus.FIRING if n % 3 else AlertStatus.RESOLVED) for n in range(30)
+    )
+    return {
+        "alerts, one": AlertSummary((tracked(1, AlertStatus.FIRING),), "S0ONCALL"),
+        "alerts, storm": AlertSummary(many, "U0ALICE"),
+        "alerts, unknown service": AlertSummary(
+            (tracked(2, AlertStatus.ACKNOWLEDGED),), None, "billing-bot"
+        ),
+        "alerts, none": AlertSummary(()),
+        "alerts resolved": AllAlertsResolved("inc-7", 3),
+        "alert resolved, by policy": AllAlertsResolved("inc-7", 1, resolved_by_policy=True),
     }

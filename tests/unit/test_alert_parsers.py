@@ -428,6 +428,11 @@ def pd_event(event_type: str, data: dict[str, object]) -> bytes:
             b'{"service": "s", "summary": "x", "kind": "vibes"}',
             r"^kind: must be one of quality, retrieval",
         ),
+        (  # leave `kind` out for an unclassified incident; "unknown" is not one to name
+            GEN,
+            b'{"service": "s", "summary": "x", "kind": "unknown"}',
+            r"^kind: must be one of quality, .*, latency, not 'unknown'$",
+        ),
         (
             GEN,
             b'{"service": "s", "summary": "x", "severity": "p1"}',

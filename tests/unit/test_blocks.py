@@ -27,6 +27,7 @@ from bot.domain.kinds import IncidentKind, IncidentStatus, Severity
 from bot.domain.messages import (
     ChangesReport,
     ChecklistPage,
+    ClassifyOffer,
     CommanderChanged,
     FiveQuestions,
     FiveQuestionsModal,
@@ -62,7 +63,7 @@ from bot.slack.blocks import RenderedMessage, render, render_modal
 from bot.slack.blocks.markdown import to_mrkdwn
 from bot.slack.blocks.text import date_token, duration, escape, split_mrkdwn, truncate
 from bot.slack.help import HELP_LINES
-from tests.unit.action_examples import example_action_messages
+from tests.unit.action_examples import example_action_messages, example_alert_messages
 
 OPENED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 SUMMARY = """## Signals
@@ -190,6 +191,9 @@ def example_messages() -> dict[str, Message]:
         summary="Rolled back prompt to v12 & evals recovered",
     )
     steps = make_steps(12, checked=4)
+    unclassified = make_incident(
+        kind=IncidentKind.UNKNOWN, runbook_key=None, runbook_version=None, steps=[]
+    )
     return {
         "header": IncidentHeader(make_incident(), make_runbook()),
         "header, no runbook": IncidentHeader(
@@ -201,6 +205,14 @@ def example_messages() -> dict[str, Message]:
         "questions": FiveQuestions(make_incident()),
         "questions, answered": FiveQuestions(answered),
         "switch offer": RunbookSwitchOffer("inc-7", IncidentKind.QUALITY, IncidentKind.RETRIEVAL),
+        "switch offer, unclassified": RunbookSwitchOffer(
+            "inc-7", IncidentKind.UNKNOWN, IncidentKind.COST
+        ),
+        "classify offer": ClassifyOffer("inc-7"),
+        "header, unclassified": IncidentHeader(
+            unclassified, None, "Not classified yet: choose the kind below."
+        ),
+        "report, unclassified": StatusReport(unclassified, OPENED + timedelta(minutes=5)),
         "reminder": TriageReminder(make_incident(), 15),
         "update": StatusUpdate(make_incident(), "U0BOB", "rolled back <@U0ALICE>", OPENED),
         "update, stakeholders": StatusUpdate(make_incident(), "U0BOB", "ok", OPENED, True),
@@ -228,13 +240,18 @@ def example_messages() -> dict[str, Message]:
             "inc-7", 1, 1, tuple(make_steps(STEPS_PER_MESSAGE, sections=9, checked=45))
         ),
         **example_action_messages(),
+        **example_alert_messages(),
     }
 
 
 def example_modals() -> dict[str, Modal]:
     return {
-        "open": OpenIncidentModal(tuple(IncidentKind), tuple(Severity), ("support-bot",), "C0"),
-        "open, no services": OpenIncidentModal(tuple(IncidentKind), tuple(Severity), (), "C0"),
+        "open": OpenIncidentModal(
+            IncidentKind.classified(), tuple(Severity), ("support-bot",), "C0"
+        ),
+        "open, no services": OpenIncidentModal(
+            IncidentKind.classified(), tuple(Severity), (), "C0"
+        ),
         "questions": FiveQuestionsModal(make_incident()),
         "questions, answered": FiveQuestionsModal(make_incident(answers=make_answers())),
         "questions, with context": FiveQuestionsModal(make_incident(), make_context(40)),
@@ -426,6 +443,44 @@ def test_the_switch_offer_names_layer_and_kinds() -> None:
     assert switch["text"]["text"] == "Switch to retrieval failure runbook"
 
 
+def test_the_classify_offer_has_a_button_per_kind_each_with_its_own_action_id() -> None:
+    rendered = render(ClassifyOffer("inc-7"))
+    buttons = rendered.blocks[1]["elements"]
+    assert [b["text"]["text"] for b in buttons] == [k.label for k in IncidentKind.classified()]
+    assert [b["value"] for b in buttons] == [f"inc-7:{k.value}" for k in IncidentKind.classified()]
+    assert [b["action_id"] for b in buttons] == [
+        f"runbook.switch.{k.value}" for k in IncidentKind.classified()
+    ]
+    assert all(ids.ACTION_SWITCH_RUNBOOK_PATTERN.match(b["action_id"]) for b in buttons)
+    assert ids.ACTION_SWITCH_RUNBOOK_PATTERN.match(ids.ACTION_SWITCH_RUNBOOK)
+    assert not ids.ACTION_SWITCH_RUNBOOK_PATTERN.match("runbook.switchy")
+
+
+def test_an_unclassified_incident_reads_as_needing_classification() -> None:
+    incident = make_incident(kind=IncidentKind.UNKNOWN, runbook_key=None, steps=[])
+    header = render(IncidentHeader(incident, None, "Not classified yet: choose the kind below."))
+    facts = [f["text"] for f in header.blocks[1]["fields"]]
+    assert "*Kind*\nNeeds classification" in facts
+    assert "*Runbook*\nNone until classified" in facts
+    assert header.blocks[2]["text"]["text"] == (
+        ":grey_question: Not classified yet: choose the kind below."
+    )
+    assert "No checklist" not in all_text(header.blocks)
+    assert header.text == "SEV2 needs classification: Answers cite the old refund policy"
+    report = all_text(render(StatusReport(incident, OPENED)).blocks)
+    assert "*Kind*\nNeeds classification" in report
+    assert "*Checklist*\nnone until classified" in report
+    offer = render(RunbookSwitchOffer("inc-7", IncidentKind.UNKNOWN, IncidentKind.COST))
+    assert offer.text == (
+        "Question 1 says the failure is in cost, and this incident is not classified yet. "
+        "Make it a cost failure incident, with its runbook?"
+    )
+    assert [b["text"]["text"] for b in offer.blocks[1]["elements"]] == [
+        "Classify as cost failure",
+        "Not yet",
+    ]
+
+
 # --- the incident ------------------------------------------------------------------------
 
 
@@ -517,7 +572,8 @@ def test_help_lists_every_subcommand_with_an_example_and_the_kinds() -> None:
     for line in HELP_LINES:
         assert escape(line.usage) in text and escape(line.example) in text
     assert "`/incident open` alone" in text
-    assert all(f"`{kind.value}`" in text for kind in IncidentKind)
+    assert all(f"`{kind.value}`" in text for kind in IncidentKind.classified())
+    assert "`unknown`" not in text
 
 
 # --- text helpers ------------------------------------------------------------------------

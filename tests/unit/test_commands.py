@@ -48,8 +48,23 @@ def test_unknown_kind_lists_the_valid_kinds() -> None:
     with pytest.raises(UsageError) as caught:
         c.parse("open vibes everything is off")
     assert "vibes" in str(caught.value)
-    for kind in IncidentKind:
+    for kind in IncidentKind.classified():
         assert kind.value in str(caught.value)
+
+
+def test_people_cannot_open_an_unknown_incident() -> None:
+    # Only alerts open incidents of no known kind; people choose one of the six.
+    with pytest.raises(UsageError) as caught:
+        c.parse("open unknown something is off")
+    assert str(caught.value) == (
+        "Unknown incident kind `unknown`. "
+        "Valid kinds: quality, retrieval, tool, policy, cost, latency."
+    )
+    with pytest.raises(UsageError):
+        IncidentKind.parse("unknown")
+    assert IncidentKind.parse(" Cost ") is IncidentKind.COST
+    assert len(IncidentKind.classified()) == 6
+    assert IncidentKind.UNKNOWN.label == "Needs classification"
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def submitted(view: dict[str, Any], **entered: str | None) -> dict[str, Any]:
 
 
 def open_modal(services: tuple[str, ...] = ("support-bot", "search")) -> dict[str, Any]:
-    modal = OpenIncidentModal(tuple(IncidentKind), tuple(Severity), services, "C0ORIGIN")
+    modal = OpenIncidentModal(IncidentKind.classified(), tuple(Severity), services, "C0ORIGIN")
     return render_modal(modal)
 
 
@@ -119,6 +119,17 @@ def test_a_choice_the_form_never_offered_is_refused() -> None:
     assert "`weather`" in caught.value.errors[ids.FIELD_KIND]
 
 
+def test_the_open_form_offers_the_six_kinds_and_refuses_unknown() -> None:
+    view = open_modal()
+    kind_input = next(b for b in view["blocks"] if b["block_id"] == ids.FIELD_KIND)
+    offered = [o["value"] for o in kind_input["element"]["options"]]
+    assert offered == [k.value for k in IncidentKind.classified()]
+    state = submitted(view, kind="unknown", title="t")  # only alerts open unknown incidents
+    with pytest.raises(forms.FormError) as caught:
+        forms.parse_open_incident(state, "C0ORIGIN")
+    assert "`unknown`" in caught.value.errors[ids.FIELD_KIND]
+
+
 def test_a_form_without_its_channel_is_an_error_on_an_input() -> None:
     with pytest.raises(forms.FormError) as caught:
         forms.parse_open_incident(submitted(open_modal(), kind="tool", title="t"), "")
@@ -177,6 +188,13 @@ def test_unanswered_questions_are_each_reported() -> None:
     errors = caught.value.errors
     assert set(errors) == {ids.FIELD_Q1, ids.FIELD_Q2, ids.FIELD_Q3, ids.FIELD_Q4, ids.FIELD_Q5}
     assert "question 3" in errors[ids.FIELD_Q3]
+
+
+def test_question_1_refuses_unknown_as_a_layer() -> None:
+    answers = dict(q1="unknown", q2="yes", q3="no", q4="no", q5="backlog")
+    with pytest.raises(forms.FormError) as caught:
+        forms.parse_five_questions(submitted(questions_modal(), **answers), "inc-7", "U0B", AT)
+    assert set(caught.value.errors) == {ids.FIELD_Q1}
 
 
 def test_an_overlong_detail_is_refused_under_its_box() -> None:

@@ -46,7 +46,17 @@ def assert_golden(golden: Path, actual: str) -> None:
 
 
 def test_all_six_kinds_ship_a_runbook() -> None:
-    assert [f.stem for f in SHIPPED] == sorted(kind.value for kind in IncidentKind)
+    assert [f.stem for f in SHIPPED] == sorted(kind.value for kind in IncidentKind.classified())
+
+
+def test_no_runbook_can_be_for_the_unknown_kind() -> None:
+    # An unclassified incident gets its runbook once someone chooses one of the six kinds.
+    text = (ROOT / "runbooks/quality.md").read_text(encoding="utf-8")
+    text = text.replace("kind: quality\n", "kind: unknown\n", 1)
+    assert [str(p) for p in lint_runbook(text, "unknown.md")] == [
+        "unknown.md:2: unknown kind `unknown`; "
+        "valid: quality, retrieval, tool, policy, cost, latency"
+    ]
 
 
 @pytest.mark.parametrize("file", SHIPPED, ids=lambda f: f.stem)

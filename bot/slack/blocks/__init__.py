@@ -10,8 +10,11 @@ from typing import Any, assert_never
 
 from bot.domain.messages import (
     ActionCard,
+    AlertSummary,
+    AllAlertsResolved,
     ChangesReport,
     ChecklistPage,
+    ClassifyOffer,
     CommanderChanged,
     FiveQuestions,
     FiveQuestionsModal,
@@ -30,6 +33,7 @@ from bot.domain.messages import (
     VerificationReport,
 )
 from bot.slack.blocks.actions import render_action_card, render_verification
+from bot.slack.blocks.alerts import render_alert_summary, render_all_alerts_resolved
 from bot.slack.blocks.checklist import render_checklist_page
 from bot.slack.blocks.incident import (
     render_commander_changed,
@@ -43,6 +47,7 @@ from bot.slack.blocks.notices import render_help, render_notice
 from bot.slack.blocks.registry import render_changes, render_running
 from bot.slack.blocks.report import render_status_report
 from bot.slack.blocks.triage import (
+    render_classify_offer,
     render_five_questions,
     render_runbook_switch_offer,
     render_triage_reminder,
@@ -61,6 +66,8 @@ def render(message: Message) -> RenderedMessage:
             return render_five_questions(message)
         case RunbookSwitchOffer():
             return render_runbook_switch_offer(message)
+        case ClassifyOffer():
+            return render_classify_offer(message)
         case TriageReminder():
             return render_triage_reminder(message)
         case StatusUpdate():
@@ -81,6 +88,10 @@ def render(message: Message) -> RenderedMessage:
             return render_action_card(message)
         case VerificationReport():
             return render_verification(message)
+        case AlertSummary():
+            return render_alert_summary(message)
+        case AllAlertsResolved():
+            return render_all_alerts_resolved(message)
         case Help():
             return render_help()
         case _:

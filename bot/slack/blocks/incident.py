@@ -4,6 +4,7 @@ and its resolution."""
 from __future__ import annotations
 
 from bot.domain.incidents import Incident
+from bot.domain.kinds import IncidentKind
 from bot.domain.messages import CommanderChanged, IncidentHeader, IncidentResolved, StatusUpdate
 from bot.domain.runbooks import Runbook
 from bot.slack.blocks.kit import (
@@ -23,7 +24,10 @@ from bot.slack.blocks.text import channel_link, date_token, duration, escape, me
 def render_incident_header(message: IncidentHeader) -> RenderedMessage:
     incident, runbook = message.incident, message.runbook
     blocks: list[Block] = [header(incident.title or "Incident"), fields(_facts(incident, runbook))]
-    if runbook is None:
+    if runbook is None and incident.kind is IncidentKind.UNKNOWN:
+        problem = message.runbook_problem or "Not classified yet: choose the kind below."
+        blocks.append(section(f":grey_question: {escape(problem)}"))
+    elif runbook is None:
         problem = message.runbook_problem or "No runbook is set up for this kind of incident."
         blocks += sections(f":warning: *No checklist:* {escape(problem)}", max_blocks=10)
     elif runbook.recognize_summary.strip():
@@ -37,6 +41,8 @@ def render_incident_header(message: IncidentHeader) -> RenderedMessage:
 def _facts(incident: Incident, runbook: Runbook | None) -> list[tuple[str, str]]:
     if runbook is not None:
         runbook_cell = f"{escape(runbook.title)} · `{escape(runbook.version)}`"
+    elif incident.kind is IncidentKind.UNKNOWN:
+        runbook_cell = "None until classified"
     else:
         runbook_cell = "None (see below)"
     return [

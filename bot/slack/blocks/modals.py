@@ -46,7 +46,7 @@ def modal_view(
 
 
 def render_open_incident_modal(modal: OpenIncidentModal) -> dict[str, Any]:
-    kinds = modal.kinds or tuple(IncidentKind)
+    kinds = modal.kinds or IncidentKind.classified()
     severities = modal.severities or tuple(Severity)
     initial_severity = Severity.SEV2 if Severity.SEV2 in severities else severities[0]
     severity_options = [option(s.value.upper(), s.value) for s in severities]

@@ -19,7 +19,9 @@ def render_help() -> RenderedMessage:
     for line in HELP_LINES:
         usage, description, example = (escape(part) for part in line)
         blocks.append(section(f"`{usage}`\n{description}\n_e.g._ `{example}`"))
-    kinds = ", ".join(f"`{kind.value}` ({kind.label.lower()})" for kind in IncidentKind)
+    kinds = ", ".join(
+        f"`{kind.value}` ({kind.label.lower()})" for kind in IncidentKind.classified()
+    )
     blocks.append(context(f"Incident kinds: {kinds}"))
     subcommands = ", ".join(line.subcommand for line in HELP_LINES)
     return RenderedMessage(f"/incident subcommands: {subcommands}", blocks)

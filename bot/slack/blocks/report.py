@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.checklists import ChecklistStep, progress
+from bot.domain.kinds import IncidentKind
 from bot.domain.messages import StatusReport
 from bot.slack.blocks.kit import Block, RenderedMessage, fields, section, sections
 from bot.slack.blocks.text import duration, escape, mention, notification
@@ -14,11 +15,14 @@ def render_status_report(report: StatusReport) -> RenderedMessage:
     elapsed = duration(incident.elapsed(report.now))
     done, total = progress(incident.steps)
     checklist = f"{done}/{total} done" if total else "no steps"
+    if incident.kind is IncidentKind.UNKNOWN:
+        checklist = "none until classified"
     blocks: list[Block] = [
         section(f"*Status report* · {escape(incident.title)}"),
         fields(
             [
                 ("Status", incident.status.value.capitalize()),
+                ("Kind", incident.kind.label),
                 ("Elapsed", elapsed),
                 ("Severity", incident.severity.value.upper()),
                 ("Commander", mention(incident.commander)),

@@ -1,9 +1,11 @@
-"""The five questions in the channel, the reminder to answer them, and the runbook switch
-offered when question 1 names another layer than the incident's kind."""
+"""The five questions in the channel, the reminder to answer them, the runbook switch
+offered when question 1 names another layer than the incident's kind, and the kinds offered
+for an incident that has none yet."""
 
 from __future__ import annotations
 
-from bot.domain.messages import FiveQuestions, RunbookSwitchOffer, TriageReminder
+from bot.domain.kinds import IncidentKind
+from bot.domain.messages import ClassifyOffer, FiveQuestions, RunbookSwitchOffer, TriageReminder
 from bot.domain.triage import LAYER_LABELS, QUESTIONS, TriageAnswers
 from bot.domain.triage_context import TriageContext
 from bot.slack import ids
@@ -68,21 +70,48 @@ def render_triage_reminder(message: TriageReminder) -> RenderedMessage:
 def render_runbook_switch_offer(offer: RunbookSwitchOffer) -> RenderedMessage:
     layer = LAYER_LABELS[offer.suggested].lower()
     current, suggested = offer.current.label.lower(), offer.suggested.label.lower()
-    line = (
-        f"Question 1 says the failure is in {layer}, but this is a {current} incident. "
-        f"Switch to the {suggested} runbook?"
-    )
+    if offer.current is IncidentKind.UNKNOWN:
+        line = (
+            f"Question 1 says the failure is in {layer}, and this incident is not classified "
+            f"yet. Make it a {suggested} incident, with its runbook?"
+        )
+        switch, keep = f"Classify as {suggested}", "Not yet"
+    else:
+        line = (
+            f"Question 1 says the failure is in {layer}, but this is a {current} incident. "
+            f"Switch to the {suggested} runbook?"
+        )
+        switch, keep = f"Switch to {suggested} runbook", "Keep current"
     buttons = actions(
         "runbook-switch",
         button(
-            f"Switch to {suggested} runbook",
+            switch,
             ids.ACTION_SWITCH_RUNBOOK,
             ids.switch_value(offer.incident_id, offer.suggested.value),
             primary=True,
         ),
-        button("Keep current", ids.ACTION_KEEP_RUNBOOK, offer.incident_id),
+        button(keep, ids.ACTION_KEEP_RUNBOOK, offer.incident_id),
     )
     return RenderedMessage(line, [section(line), buttons])
+
+
+def render_classify_offer(offer: ClassifyOffer) -> RenderedMessage:
+    line = (
+        "*What kind of incident is this?* It opened without one, so there is no checklist "
+        "yet. Choosing a kind posts its runbook's checklist here."
+    )
+    buttons = actions(
+        "classify",
+        *(
+            button(
+                kind.label,
+                ids.switch_action_id(kind.value),
+                ids.switch_value(offer.incident_id, kind.value),
+            )
+            for kind in IncidentKind.classified()
+        ),
+    )
+    return RenderedMessage("Choose the kind of this incident", [section(line), buttons])
 
 
 def _answer_button(incident_id: str, label: str, *, primary: bool = False) -> Block:

@@ -52,7 +52,7 @@ def register(app: AsyncApp, ctx: Listening) -> None:
 
 async def open_form(deps: Deps, command: dict[str, Any]) -> None:
     modal = OpenIncidentModal(
-        tuple(IncidentKind), tuple(Severity), deps.catalog.names, command["channel_id"]
+        IncidentKind.classified(), tuple(Severity), deps.catalog.names, command["channel_id"]
     )
     await deps.chat.open_modal(command["trigger_id"], modal)
 

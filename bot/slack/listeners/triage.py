@@ -14,7 +14,7 @@ from bot.services.triage_context import five_questions_form
 from bot.slack.ids import (
     ACTION_KEEP_RUNBOOK,
     ACTION_OPEN_TRIAGE,
-    ACTION_SWITCH_RUNBOOK,
+    ACTION_SWITCH_RUNBOOK_PATTERN,
     CALLBACK_FIVE_QUESTIONS,
 )
 from bot.slack.listening import Listening
@@ -59,7 +59,7 @@ def register(app: AsyncApp, ctx: Listening) -> None:
 
         background.submit(answering(by_direct_message(deps.chat, body["user"]["id"]), record))
 
-    @app.action(ACTION_SWITCH_RUNBOOK)
+    @app.action(ACTION_SWITCH_RUNBOOK_PATTERN)  # the switch offer's button and the kinds'
     @background.track
     async def on_switch(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
         await ack()

@@ -1,0 +1,241 @@
+"""Alert notifications in: deduplicated, grouped into incidents, opening new ones.
+
+One unit of work per notification claims its delivery key (a sender's retry is recognised and
+changes nothing), records each alert and decides where it goes, holding the group's row lock so
+that two processes given the same new alert open one incident. Slack is only called after the
+commit: the incident is opened with an ID chosen inside the transaction, and if that opening is
+cut off, `open_waiting_incidents` finishes it on the next scheduler tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain.alert_rules import Classification, classify
+from bot.domain.alerts import (
+    Alert,
+    AlertGroup,
+    AlertStatus,
+    Notification,
+    TrackedAlert,
+    group_key,
+)
+from bot.domain.incidents import MAX_TITLE
+from bot.domain.kinds import IncidentKind, Severity
+from bot.domain.messages import AlertSummary
+from bot.domain.timeline import BOT_ACTOR, EventType
+from bot.ports import UnitOfWork
+from bot.services.auto_actions import run_auto_actions
+from bot.services.deps import Deps
+from bot.services.opening import OpenIncident, open_incident
+from bot.services.timeline import record
+
+# An opening not finished this long after its alert is taken over by the scheduler.
+OPENING_TAKEOVER_AFTER = timedelta(seconds=60)
+
+
+@dataclass
+class Ingested:
+    duplicate: bool = False
+    opened: list[str] = field(default_factory=list)  # incident IDs
+    joined: list[str] = field(default_factory=list)
+    ignored: int = 0  # resolved notifications of alerts never seen firing
+
+
+@dataclass(frozen=True)
+class _ToOpen:
+    incident_id: str
+    classification: Classification
+    alert: Alert
+    unknown_service: str | None
+
+
+async def ingest_notification(deps: Deps, notification: Notification) -> Ingested:
+    now = deps.clock.now()
+    result = Ingested()
+    to_open: dict[str, _ToOpen] = {}
+    heard: list[TrackedAlert] = []
+    async with deps.uow() as uow:
+        key = f"alert:{notification.source.value}:{notification.delivery_key}"
+        if not await uow.idempotency.claim(key, now):
+            return Ingested(duplicate=True)
+        for alert in notification.alerts:
+            tracked, grouping = await _place(deps, uow, alert, now, to_open)
+            if tracked is None:
+                result.ignored += 1
+                continue
+            await uow.alerts.save(tracked)
+            await _record(uow, tracked, alert, grouping, now)
+            await uow.alerts.mark_summary_stale(tracked.incident_id, now)
+            heard.append(tracked)
+            if tracked.incident_id not in to_open and tracked.incident_id not in result.joined:
+                result.joined.append(tracked.incident_id)
+        await uow.commit()
+    for opening in to_open.values():
+        await _open(deps, opening)
+        result.opened.append(opening.incident_id)
+    await run_auto_actions(deps, heard)
+    return result
+
+
+async def open_waiting_incidents(deps: Deps) -> int:
+    """Open the incidents whose opening was cut off (a crash, Slack down) after their alerts
+    were stored: nothing an alert brought is lost."""
+    before = deps.clock.now() - OPENING_TAKEOVER_AFTER
+    async with deps.uow() as uow:
+        waiting = await uow.alerts.groups_without_incident(before)
+        firsts = []
+        for group in waiting:
+            assert group.incident_id is not None
+            alerts = await uow.alerts.for_incident(group.incident_id)
+            if alerts:
+                firsts.append(alerts[0])
+    for first in firsts:
+        alert = Alert(first.source, first.fingerprint, first.status, first.name, first.summary)
+        known = first.service if first.service in deps.catalog.names else None
+        kind = IncidentKind(first.kind)
+        classification = Classification(known, kind, Severity(first.severity))
+        unknown = None if known else first.service
+        await _open(deps, _ToOpen(first.incident_id, classification, alert, unknown))
+    return len(firsts)
+
+
+async def _place(
+    deps: Deps, uow: UnitOfWork, alert: Alert, now: datetime, to_open: dict[str, _ToOpen]
+) -> tuple[TrackedAlert | None, str]:
+    """Where this alert goes: its incident, a group's incident, or a new one."""
+    tracked = await uow.alerts.get(alert.source, alert.fingerprint)
+    if tracked is not None and await _still_open(uow, tracked.incident_id):
+        tracked.hear(alert, now)
+        return tracked, "same alert"
+    if alert.status is AlertStatus.RESOLVED:
+        if tracked is not None:  # its incident is over; keep the record straight anyway
+            tracked.hear(alert, now)
+            return tracked, "resolved after its incident"
+        return None, "never seen firing"
+    classification, unknown_service = _classified(deps, alert)
+    group = await uow.alerts.lock_group(group_key(classification.service, classification.kind))
+    window = deps.policy.alerts.group_window
+    if (
+        group.incident_id is not None
+        and group.last_alert_at is not None
+        and group.last_alert_at >= now - window
+        and await _still_open(uow, group.incident_id)
+    ):
+        incident_id, grouping = group.incident_id, "same service and kind"
+    else:
+        incident_id, grouping = deps.new_id(), "new incident"
+        to_open[incident_id] = _ToOpen(incident_id, classification, alert, unknown_service)
+    await uow.alerts.set_group(AlertGroup(group.key, incident_id, now))
+    if tracked is not None:  # it fired again after its incident ended: a new chapter
+        tracked.incident_id, tracked.notifications, tracked.firing_streak = incident_id, 0, 0
+        tracked.hear(alert, now)
+        return tracked, grouping
+    return (
+        TrackedAlert(
+            source=alert.source,
+            fingerprint=alert.fingerprint,
+            incident_id=incident_id,
+            name=alert.name,
+            summary=alert.summary,
+            service=unknown_service or classification.service,  # as the alert named it
+            kind=classification.kind.value,
+            severity=classification.severity.value,
+            status=alert.status,
+            starts_at=alert.starts_at,
+            first_seen=now,
+            last_seen=now,
+            firing_streak=1 if alert.status is AlertStatus.FIRING else 0,
+            value=alert.value,
+            threshold=alert.threshold,
+            links=alert.links,
+        ),
+        grouping,
+    )
+
+
+def _classified(deps: Deps, alert: Alert) -> tuple[Classification, str | None]:
+    """An alert naming a service nobody declared still opens an incident, to be classified."""
+    found = classify(deps.policy.alerts, alert)
+    if found.service is None or found.service in deps.catalog.names:
+        return found, None
+    return Classification(None, IncidentKind.UNKNOWN, found.severity), found.service
+
+
+async def _still_open(uow: UnitOfWork, incident_id: str) -> bool:
+    """Open, or still being opened (no row yet)."""
+    incident = await uow.incidents.get(incident_id)
+    return incident is None or incident.is_open
+
+
+async def _record(
+    uow: UnitOfWork, tracked: TrackedAlert, alert: Alert, grouping: str, now: datetime
+) -> None:
+    resolved = alert.status is AlertStatus.RESOLVED
+    first = tracked.notifications == 1
+    # The first notification is dated when the monitor saw the problem start, so the
+    # post-mortem can measure time to detect; later ones when we heard them.
+    at = alert.starts_at if first and alert.starts_at and alert.starts_at <= now else now
+    if resolved:
+        at = min(alert.ends_at or now, now)
+    verb = (
+        "resolved"
+        if resolved
+        else ("firing" if first else f"firing again (#{tracked.notifications})")
+    )
+    await record(
+        uow,
+        tracked.incident_id,
+        EventType.ALERT_RESOLVED if resolved else EventType.ALERT_FIRING,
+        f"alert:{alert.source.value}",
+        at,
+        f"Alert {alert.name} {verb}: {alert.summary}",
+        source=alert.source.value,
+        fingerprint=alert.fingerprint,
+        status=alert.status.value,
+        grouping=grouping,
+        notifications=tracked.notifications,
+        starts_at=_iso(alert.starts_at),
+        ends_at=_iso(alert.ends_at),
+        received_at=_iso(now),
+        value=alert.value,
+        threshold=alert.threshold,
+        labels=alert.labels,
+    )
+
+
+async def _open(deps: Deps, opening: _ToOpen) -> None:
+    c, alert = opening.classification, opening.alert
+    page = deps.policy.alerts.page
+    invite: tuple[str, ...] = ()
+    if page and page.startswith("S") and deps.directory is not None:
+        invite = tuple(sorted(await deps.directory.group_members(page)))
+    elif page:
+        invite = (page,)
+    title = " ".join((alert.summary or alert.name).split())[:MAX_TITLE] or alert.name[:MAX_TITLE]
+    incident = await open_incident(
+        deps,
+        OpenIncident(
+            c.kind,
+            title,
+            BOT_ACTOR,
+            severity=c.severity,
+            service=c.service,
+            incident_id=opening.incident_id,
+            invite=invite,
+            default_service=opening.unknown_service is None,
+        ),
+    )
+    assert incident.channel_id is not None
+    async with deps.uow() as uow:
+        alerts = await uow.alerts.for_incident(incident.id)
+    summary = AlertSummary(tuple(alerts), page, opening.unknown_service)
+    ts = await deps.chat.post(incident.channel_id, summary)
+    async with deps.uow() as uow:
+        await uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
+        await uow.commit()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

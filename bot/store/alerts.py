@@ -1,0 +1,198 @@
+"""SqlAlertRepo: alerts, their groups, the storm summaries and automatic-action marks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.alerts import AlertGroup, AlertSource, AlertStatus, TrackedAlert
+from bot.store import upsert
+from bot.store.models import (
+    AlertGroupRow,
+    AlertRow,
+    AlertSummaryRow,
+    AutoActionMarkRow,
+    IncidentRow,
+)
+
+
+class SqlAlertRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, source: AlertSource, fingerprint: str) -> TrackedAlert | None:
+        row = await self._session.get(AlertRow, (source.value, fingerprint), populate_existing=True)
+        return None if row is None else _alert(row)
+
+    async def save(self, alert: TrackedAlert) -> None:
+        values: dict[str, Any] = {
+            "incident_id": alert.incident_id,
+            "name": alert.name,
+            "summary": alert.summary,
+            "service": alert.service,
+            "kind": alert.kind,
+            "severity": alert.severity,
+            "status": alert.status.value,
+            "starts_at": alert.starts_at,
+            "first_seen": alert.first_seen,
+            "last_seen": alert.last_seen,
+            "resolved_at": alert.resolved_at,
+            "notifications": alert.notifications,
+            "firing_streak": alert.firing_streak,
+            "value": alert.value,
+            "threshold": alert.threshold,
+            "links": list(alert.links),
+        }
+        stmt = upsert.insert(self._session, AlertRow).values(
+            source=alert.source.value, fingerprint=alert.fingerprint, **values
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[AlertRow.source, AlertRow.fingerprint], set_=values
+            )
+        )
+
+    async def for_incident(self, incident_id: str) -> list[TrackedAlert]:
+        rows = await self._session.scalars(
+            select(AlertRow)
+            .where(AlertRow.incident_id == incident_id)
+            .order_by(AlertRow.first_seen, AlertRow.fingerprint)
+        )
+        return [_alert(row) for row in rows]
+
+    async def lock_group(self, key: str) -> AlertGroup:
+        # Create it if new (a concurrent creator waits on the primary key, then finds it),
+        # then hold its row lock until the caller commits.
+        await self._session.execute(
+            upsert.insert(self._session, AlertGroupRow)
+            .values(key=key, incident_id=None, last_alert_at=None)
+            .on_conflict_do_nothing(index_elements=[AlertGroupRow.key])
+        )
+        row = (
+            await self._session.execute(
+                select(AlertGroupRow)
+                .where(AlertGroupRow.key == key)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        return AlertGroup(row.key, row.incident_id, row.last_alert_at)
+
+    async def set_group(self, group: AlertGroup) -> None:
+        await self._session.execute(
+            update(AlertGroupRow)
+            .where(AlertGroupRow.key == group.key)
+            .values(incident_id=group.incident_id, last_alert_at=group.last_alert_at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def groups_without_incident(self, before: datetime) -> list[AlertGroup]:
+        rows = await self._session.scalars(
+            select(AlertGroupRow)
+            .outerjoin(IncidentRow, IncidentRow.id == AlertGroupRow.incident_id)
+            .where(
+                AlertGroupRow.incident_id.is_not(None),
+                IncidentRow.id.is_(None),
+                AlertGroupRow.last_alert_at <= before,
+            )
+        )
+        return [AlertGroup(r.key, r.incident_id, r.last_alert_at) for r in rows]
+
+    async def summary(self, incident_id: str) -> tuple[str | None, bool]:
+        row = await self._session.get(AlertSummaryRow, incident_id, populate_existing=True)
+        return (None, False) if row is None else (row.message_ts, row.all_resolved_told)
+
+    async def mark_summary_stale(self, incident_id: str, at: datetime) -> None:
+        stmt = upsert.insert(self._session, AlertSummaryRow).values(
+            incident_id=incident_id, message_ts=None, stale_since=at, all_resolved_told=False
+        )
+        # Keep the earliest moment it fell behind: that is how long readers have waited.
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[AlertSummaryRow.incident_id],
+                set_={"stale_since": func.coalesce(AlertSummaryRow.stale_since, at)},
+            )
+        )
+
+    async def claim_stale_summaries(self, limit: int = 20) -> list[str]:
+        ids = list(
+            await self._session.scalars(
+                select(AlertSummaryRow.incident_id)
+                .where(AlertSummaryRow.stale_since.is_not(None))
+                .order_by(AlertSummaryRow.stale_since)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return []
+        # SQLite takes no lock on the SELECT: the guard and RETURNING keep to what we claimed.
+        claimed = set(
+            await self._session.scalars(
+                update(AlertSummaryRow)
+                .where(
+                    AlertSummaryRow.incident_id.in_(ids), AlertSummaryRow.stale_since.is_not(None)
+                )
+                .values(stale_since=None)
+                .returning(AlertSummaryRow.incident_id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        return [i for i in ids if i in claimed]
+
+    async def save_summary(
+        self, incident_id: str, message_ts: str, all_resolved_told: bool
+    ) -> None:
+        stmt = upsert.insert(self._session, AlertSummaryRow).values(
+            incident_id=incident_id,
+            message_ts=message_ts,
+            stale_since=None,
+            all_resolved_told=all_resolved_told,
+        )
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[AlertSummaryRow.incident_id],
+                set_={"message_ts": message_ts, "all_resolved_told": all_resolved_told},
+            )
+        )
+
+    async def claim_auto_action(
+        self, service: str, target: str, now: datetime, min_interval: timedelta
+    ) -> bool:
+        stmt = upsert.insert(self._session, AutoActionMarkRow).values(
+            service=service, target=target, last_at=now
+        )
+        claimed = await self._session.scalar(
+            stmt.on_conflict_do_update(
+                index_elements=[AutoActionMarkRow.service, AutoActionMarkRow.target],
+                set_={"last_at": now},
+                where=AutoActionMarkRow.last_at <= now - min_interval,
+            ).returning(AutoActionMarkRow.last_at)
+        )
+        return claimed is not None
+
+
+def _alert(row: AlertRow) -> TrackedAlert:
+    return TrackedAlert(
+        source=AlertSource(row.source),
+        fingerprint=row.fingerprint,
+        incident_id=row.incident_id,
+        name=row.name,
+        summary=row.summary,
+        service=row.service,
+        kind=row.kind,
+        severity=row.severity,
+        status=AlertStatus(row.status),
+        starts_at=row.starts_at,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        resolved_at=row.resolved_at,
+        notifications=row.notifications,
+        firing_streak=row.firing_streak,
+        value=row.value,
+        threshold=row.threshold,
+        links=tuple(row.links),
+    )
