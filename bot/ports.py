@@ -158,9 +158,11 @@ class ActionRepo(Protocol):
         *,
         by: str | None = None,
         at: datetime | None = None,
+        started: datetime | None = None,
     ) -> bool:
         """Move the request to `to` only if its status is one of `from_statuses`; True for the
-        one caller that did. `by` and `at` record the decision; attempts count APPLYING."""
+        one caller that did. `by` and `at` record the decision; a move to APPLYING counts an
+        attempt and `started` records when it began."""
         ...
 
     async def save_outcome(self, request: ActionRequest) -> None:
@@ -174,6 +176,11 @@ class ActionRepo(Protocol):
 
     async def for_incident(self, incident_id: str) -> list[ActionRequest]:
         """Oldest first."""
+        ...
+
+    async def claim_stuck(self, before: datetime, outcome: str) -> list[ActionRequest]:
+        """Requests APPLYING since before `before` (the process applying them stopped), moved
+        to FAILED with `outcome` in this unit of work (SKIP LOCKED), so they can be retried."""
         ...
 
 

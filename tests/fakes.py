@@ -349,6 +349,7 @@ class FakeActionRepo:
             requested_at=_utc(request.requested_at),
             expires_at=_utc(request.expires_at),
             decided_at=_utc(request.decided_at),
+            applying_since=_utc(request.applying_since),
         )
         self._uow.write(lambda t: t.actions.__setitem__(request.id, stored))
 
@@ -363,6 +364,7 @@ class FakeActionRepo:
         *,
         by: str | None = None,
         at: datetime | None = None,
+        started: datetime | None = None,
     ) -> bool:
         found = self._uow.tables.actions.get(request_id)
         if found is None or found.status not in from_statuses:
@@ -373,7 +375,9 @@ class FakeActionRepo:
             request.status = to
             request.decided_by = by if by is not None else request.decided_by
             request.decided_at = _utc(at) if at is not None else request.decided_at
-            request.attempts += 1 if to is RequestStatus.APPLYING else 0
+            if to is RequestStatus.APPLYING:
+                request.attempts += 1
+                request.applying_since = _utc(started) if started is not None else None
 
         self._uow.write(write)
         return True
@@ -397,6 +401,26 @@ class FakeActionRepo:
                 request.id, [RequestStatus.PENDING], RequestStatus.EXPIRED, at=now
             )
         return [copy.deepcopy(self._uow.tables.actions[r.id]) for r in due]
+
+    async def claim_stuck(self, before: datetime, outcome: str) -> list[ActionRequest]:
+        stuck = sorted(
+            (
+                r
+                for r in self._uow.tables.actions.values()
+                if r.status is RequestStatus.APPLYING
+                and r.applying_since is not None
+                and r.applying_since <= _utc(before)
+            ),
+            key=lambda r: (r.applying_since, r.id),
+        )
+
+        def write(tables: FakeTables) -> None:
+            for request in stuck:
+                tables.actions[request.id].status = RequestStatus.FAILED
+                tables.actions[request.id].outcome = outcome
+
+        self._uow.write(write)
+        return [copy.deepcopy(self._uow.tables.actions[r.id]) for r in stuck]
 
     async def for_incident(self, incident_id: str) -> list[ActionRequest]:
         found = [r for r in self._uow.tables.actions.values() if r.incident_id == incident_id]

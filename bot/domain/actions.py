@@ -219,6 +219,7 @@ class ActionRequest:
     outcome: str | None = None  # the driver's own text on failure, or what was applied
     attempts: int = 0
     verification: str | None = None  # the last verification's one-line result
+    applying_since: datetime | None = None  # when the current attempt started
 
     def is_expired(self, now: datetime) -> bool:
         return self.status is RequestStatus.PENDING and now >= self.expires_at

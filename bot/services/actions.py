@@ -8,6 +8,8 @@ apply an action twice. Applying and verifying live in `bot.services.applying`.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.actions import (
     Action,
     ActionRequest,
@@ -26,6 +28,13 @@ from bot.services.applying import apply_claimed, record_action, redraw_card
 from bot.services.deps import Deps
 
 MAX_REASON = 500
+# Far longer than any driver may take (timeouts × attempts): a request applying this long was
+# cut off when its process stopped.
+STUCK_AFTER = timedelta(minutes=10)
+INTERRUPTED = (
+    "interrupted: the bot stopped while applying it. Check the target system, then Retry "
+    "(a change made since is caught before anything is applied)."
+)
 
 
 async def request_action(
@@ -69,6 +78,7 @@ async def request_action(
         decided_by=user if low else None,
         decided_at=now if low else None,
         attempts=1 if low else 0,
+        applying_since=now if low else None,
     )
     async with deps.uow() as uow:
         await uow.actions.add(request)
@@ -112,7 +122,7 @@ async def _decide(deps: Deps, request_id: str, user: str, *, approve: bool) -> A
     to = RequestStatus.APPLYING if approve else RequestStatus.REJECTED
     async with deps.uow() as uow:
         if not await uow.actions.transition(
-            request.id, [RequestStatus.PENDING], to, by=user, at=now
+            request.id, [RequestStatus.PENDING], to, by=user, at=now, started=now
         ):
             raise Conflict(await _already(uow, request.id))
         event, verb = (
@@ -137,7 +147,7 @@ async def retry_action(deps: Deps, request_id: str, user: str) -> ActionRequest:
         raise NotAllowed("Only responders, commanders and approvers may retry actions.")
     async with deps.uow() as uow:
         if not await uow.actions.transition(
-            request.id, [RequestStatus.FAILED], RequestStatus.APPLYING
+            request.id, [RequestStatus.FAILED], RequestStatus.APPLYING, started=now
         ):
             raise Conflict(await _already(uow, request.id))
         await record_action(uow, request, EventType.ACTION_REQUESTED, user, now, "retried")
@@ -148,16 +158,28 @@ async def retry_action(deps: Deps, request_id: str, user: str) -> ActionRequest:
 
 
 async def expire_due_requests(deps: Deps) -> int:
-    """The periodic job: pending requests past their expiry become expired, and say so."""
+    """The periodic job: pending requests past their expiry become expired, and requests cut
+    off while applying (the process stopped) become failed and retryable; both say so."""
     now = deps.clock.now()
     async with deps.uow() as uow:
         expired = await uow.actions.claim_expired(now)
         for request in expired:
             await record_action(uow, request, EventType.ACTION_EXPIRED, BOT_ACTOR, now, "expired:")
+        stuck = await uow.actions.claim_stuck(now - STUCK_AFTER, INTERRUPTED)
+        for request in stuck:
+            await record_action(
+                uow,
+                request,
+                EventType.ACTION_FAILED,
+                BOT_ACTOR,
+                now,
+                "interrupted:",
+                outcome=INTERRUPTED,
+            )
         await uow.commit()
-    for request in expired:
+    for request in [*expired, *stuck]:
         await redraw_card(deps, request)
-    return len(expired)
+    return len(expired) + len(stuck)
 
 
 async def expire(deps: Deps, request: ActionRequest) -> None:

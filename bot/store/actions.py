@@ -48,6 +48,7 @@ class SqlActionRepo:
                 outcome=request.outcome,
                 attempts=request.attempts,
                 verification=request.verification,
+                applying_since=request.applying_since,
             )
         )
 
@@ -63,6 +64,7 @@ class SqlActionRepo:
         *,
         by: str | None = None,
         at: datetime | None = None,
+        started: datetime | None = None,
     ) -> bool:
         # A compare-and-set: on PostgreSQL the second of two concurrent updates waits for the
         # first to commit, re-reads the row, finds the status moved on and updates nothing.
@@ -73,6 +75,7 @@ class SqlActionRepo:
             values["decided_at"] = at
         if to is RequestStatus.APPLYING:
             values["attempts"] = ActionRequestRow.attempts + 1
+            values["applying_since"] = started
         result = await self._session.execute(
             update(ActionRequestRow)
             .where(
@@ -132,6 +135,41 @@ class SqlActionRepo:
         )
         return [_request(row) for row in rows]
 
+    async def claim_stuck(self, before: datetime, outcome: str) -> list[ActionRequest]:
+        applying = RequestStatus.APPLYING.value
+        ids = list(
+            await self._session.scalars(
+                select(ActionRequestRow.id)
+                .where(
+                    ActionRequestRow.status == applying, ActionRequestRow.applying_since <= before
+                )
+                .order_by(ActionRequestRow.applying_since, ActionRequestRow.id)
+                .limit(50)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return []
+        # SQLite takes no lock on the SELECT: the guard and RETURNING keep to what we claimed.
+        ids = list(
+            await self._session.scalars(
+                update(ActionRequestRow)
+                .where(ActionRequestRow.id.in_(ids), ActionRequestRow.status == applying)
+                .values(status=RequestStatus.FAILED.value, outcome=outcome)
+                .returning(ActionRequestRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if not ids:
+            return []
+        rows = await self._session.scalars(
+            select(ActionRequestRow)
+            .where(ActionRequestRow.id.in_(ids))
+            .order_by(ActionRequestRow.applying_since, ActionRequestRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_request(row) for row in rows]
+
     async def for_incident(self, incident_id: str) -> list[ActionRequest]:
         rows = await self._session.scalars(
             select(ActionRequestRow)
@@ -172,4 +210,5 @@ def _request(row: ActionRequestRow) -> ActionRequest:
         outcome=row.outcome,
         attempts=row.attempts,
         verification=row.verification,
+        applying_since=row.applying_since,
     )

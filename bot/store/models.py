@@ -205,6 +205,7 @@ class ActionRequestRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int]
     verification: Mapped[str | None] = mapped_column(Text)
+    applying_since: Mapped[datetime | None]  # a request stuck applying after this is cut off
 
 
 class RegisteredServiceRow(Base):

@@ -466,3 +466,24 @@ async def test_two_replicas_approving_at_once_apply_the_action_once(
     assert types.count(EventType.ACTION_APPLIED) == 1
     assert types.count(EventType.ACTION_APPROVED) == 1
     assert [e.actor for e in events if e.type is EventType.ACTION_APPROVED] == [winner]
+
+
+async def test_only_requests_applying_since_before_the_cutoff_are_claimed_as_stuck(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await add(
+        uow_factory,
+        request(1, status=RequestStatus.APPLYING, applying_since=T0),
+        request(2, status=RequestStatus.APPLYING, applying_since=T0 + timedelta(minutes=20)),
+        request(3, status=RequestStatus.APPLIED, applying_since=T0),
+        pending(4),
+    )
+    async with uow_factory() as uow:
+        stuck = await uow.actions.claim_stuck(T0 + timedelta(minutes=10), "interrupted")
+        await uow.commit()
+    assert [(r.id, r.status, r.outcome) for r in stuck] == [
+        ("req-001", RequestStatus.FAILED, "interrupted")
+    ]
+    async with uow_factory() as uow:
+        assert await uow.actions.claim_stuck(T0 + timedelta(minutes=10), "again") == []
+        assert (await uow.actions.get("req-002")).status is RequestStatus.APPLYING  # type: ignore[union-attr]

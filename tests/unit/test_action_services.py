@@ -734,3 +734,30 @@ async def test_a_restore_applies_several_components_in_one_request() -> None:
     assert {c.actor for c in ours} == {"U_B"}
     assert len(world.driver.requests) == 1
     assert [e.type for e in await world.events()].count(EventType.ACTION_APPLIED) == 1
+
+
+async def test_a_request_cut_off_while_applying_becomes_failed_and_retryable() -> None:
+    world = await make_world()
+    request = await ask_prompt_back(world)
+    # The process stops between claiming the request and applying it.
+    async with world.deps.uow() as uow:
+        await uow.actions.transition(
+            request.id,
+            [RequestStatus.PENDING],
+            RequestStatus.APPLYING,
+            by="U_B",
+            at=START,
+            started=world.clock.now(),
+        )
+        await uow.commit()
+    world.clock.advance(timedelta(minutes=9))
+    assert await expire_due_requests(world.deps) == 0  # a slow driver is not a stopped one
+    world.clock.advance(timedelta(minutes=2))
+    assert await expire_due_requests(world.deps) == 1
+
+    failed = await world.stored(request.id)
+    assert failed.status is RequestStatus.FAILED
+    assert failed.outcome is not None and failed.outcome.startswith("interrupted")
+    assert (await world.events())[-1].type is EventType.ACTION_FAILED
+    assert world.cards(request.id)[-1][-1] is RequestStatus.FAILED
+    assert await world.prompt() == "v13"
