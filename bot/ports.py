@@ -229,8 +229,9 @@ class AlertRepo(Protocol):
 
 
 class IdempotencyRepo(Protocol):
-    async def claim(self, key: str, at: datetime) -> bool:
-        """True the first time a key is seen; False for every repeat (retries, replicas)."""
+    async def claim(self, key: str, at: datetime, forget_after: timedelta | None = None) -> bool:
+        """True the first time a key is seen; False for every repeat (retries, replicas).
+        With `forget_after`, a key last claimed longer ago than that counts as new again."""
         ...
 
 

@@ -246,15 +246,18 @@ class FakeIdempotencyRepo:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    async def claim(self, key: str, at: datetime) -> bool:
+    async def claim(self, key: str, at: datetime, forget_after: timedelta | None = None) -> bool:
         at = _utc(at)
         db = self._uow.db
-        seen = (
-            key in self._uow.tables.idempotency_keys
-            or key in db.tables.idempotency_keys
-            or key in db.held_keys
-        )
-        if seen:
+        if key in db.held_keys:
+            return False
+        claims = [
+            t.idempotency_keys[key]
+            for t in (self._uow.tables, db.tables)
+            if key in t.idempotency_keys
+        ]
+        claimed = max(claims, default=None)
+        if claimed is not None and (forget_after is None or claimed > at - forget_after):
             return False
         self._uow.hold(keys={key})
         self._uow.write(lambda t: t.idempotency_keys.__setitem__(key, at))

@@ -48,7 +48,13 @@ from bot.alerts.common import (
     string_map,
     timestamp,
 )
-from bot.domain.alerts import Alert, AlertSource, AlertStatus, Notification
+from bot.domain.alerts import (
+    CONTENT_KEY_RETRY_WINDOW,
+    Alert,
+    AlertSource,
+    AlertStatus,
+    Notification,
+)
 
 VERSION = "4"
 STATUSES = (AlertStatus.FIRING.value, AlertStatus.RESOLVED.value)
@@ -87,6 +93,7 @@ def parse_group(
     return Notification(
         source=source,
         delivery_key=f"{source.value}:{content_hash(body)}",
+        retry_window=CONTENT_KEY_RETRY_WINDOW,
         alerts=alerts,
         group_key=optional_str(root, "groupKey", "", max_chars=4096),
         truncated_alerts=optional_count(root, "truncatedAlerts", ""),

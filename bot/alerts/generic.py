@@ -73,7 +73,13 @@ from bot.alerts.common import (
     timestamp,
     type_name,
 )
-from bot.domain.alerts import Alert, AlertSource, AlertStatus, Notification
+from bot.domain.alerts import (
+    CONTENT_KEY_RETRY_WINDOW,
+    Alert,
+    AlertSource,
+    AlertStatus,
+    Notification,
+)
 from bot.domain.kinds import IncidentKind, Severity
 
 KIND_LABEL = "ai_incident_kind"
@@ -90,8 +96,14 @@ def parse(body: bytes) -> Notification:
     else:
         alerts = (_alert(root, ""),)
     delivery_id = optional_str(root, "id", "", max_chars=MAX_ID_CHARS)
-    key = f"generic:{delivery_id}" if delivery_id else f"generic:{content_hash(body)}"
-    return Notification(source=AlertSource.GENERIC, delivery_key=key, alerts=alerts)
+    if delivery_id:
+        return Notification(AlertSource.GENERIC, f"generic:{delivery_id}", alerts)
+    return Notification(
+        AlertSource.GENERIC,
+        f"generic:{content_hash(body)}",
+        alerts,
+        retry_window=CONTENT_KEY_RETRY_WINDOW,
+    )
 
 
 def _alert(item: JsonObject, path: str) -> Alert:

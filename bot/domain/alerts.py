@@ -9,7 +9,7 @@ annotations, and the alert's own timestamps, so time to detect can be measured.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -52,6 +52,12 @@ class Notification:
     alerts: tuple[Alert, ...]
     group_key: str | None = None  # Alertmanager's groupKey, Grafana's groupKey
     truncated_alerts: int = 0  # alerts the sender left out (Alertmanager's truncatedAlerts)
+    # A key made from the body's bytes means "a retry" only for a short while: Alertmanager
+    # repeats an unchanged group with the very same bytes, and a repeat must count.
+    retry_window: timedelta | None = None  # None: the key names this delivery for ever
+
+
+CONTENT_KEY_RETRY_WINDOW = timedelta(seconds=30)
 
 
 @dataclass

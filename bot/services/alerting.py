@@ -58,7 +58,7 @@ async def ingest_notification(deps: Deps, notification: Notification) -> Ingeste
     heard: list[TrackedAlert] = []
     async with deps.uow() as uow:
         key = f"alert:{notification.source.value}:{notification.delivery_key}"
-        if not await uow.idempotency.claim(key, now):
+        if not await uow.idempotency.claim(key, now, notification.retry_window):
             return Ingested(duplicate=True)
         for alert in notification.alerts:
             tracked, grouping = await _place(deps, uow, alert, now, to_open)

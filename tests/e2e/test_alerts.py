@@ -195,3 +195,19 @@ async def test_bad_alert_requests_are_refused_and_store_nothing(
         unsigned = await send(stage, {"event": {}}, source="pagerduty")
         assert unsigned.status_code == 503  # no PagerDuty secret configured: never open
         assert incident_channels(stage.sandbox) == []
+
+
+async def test_the_same_bytes_later_are_a_repeat_not_a_retry(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    """Alertmanager repeats an unchanged group with the very same bytes: a repeat counts."""
+    async with alert_stage(make_stage, tmp_path) as stage:
+        body = generic("eval-drop")  # no delivery id: the bytes are the key
+        assert len((await send(stage, body)).json()["opened"]) == 1
+        assert (await send(stage, body)).json()["duplicate"] is True  # a retry
+        stage.clock.advance(timedelta(seconds=31))
+        repeat = (await send(stage, body)).json()
+        assert repeat["duplicate"] is False and len(repeat["joined"]) == 1
+        async with stage.runtime.deps.uow() as uow:
+            [alert] = await uow.alerts.for_incident(repeat["joined"][0])
+        assert alert.notifications == 2

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -62,3 +63,19 @@ async def test_concurrent_claims_from_two_processes_one_wins(
 
     per_key = [results[i : i + 2] for i in range(0, len(results), 2)]
     assert all(sorted(pair) == [False, True] for pair in per_key), per_key
+
+
+async def test_a_key_claimed_long_enough_ago_can_be_claimed_again(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    window = timedelta(seconds=30)
+    async with uow_factory() as uow:
+        assert await uow.idempotency.claim("body:abc", T0, window)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.idempotency.claim("body:abc", T0 + timedelta(seconds=29), window)
+        assert not await uow.idempotency.claim("body:abc", T0 + timedelta(hours=1))  # no window
+        assert await uow.idempotency.claim("body:abc", T0 + timedelta(seconds=31), window)
+        await uow.commit()
+    async with uow_factory() as uow:  # the new claim starts a new window
+        assert not await uow.idempotency.claim("body:abc", T0 + timedelta(seconds=40), window)
