@@ -440,7 +440,13 @@ class FakeAlertRepo:
         return copy.deepcopy(self._uow.tables.alerts.get((source, fingerprint)))
 
     async def save(self, alert: TrackedAlert) -> None:
-        stored = copy.deepcopy(alert)
+        stored = replace(
+            copy.deepcopy(alert),
+            starts_at=_utc(alert.starts_at),
+            first_seen=_utc(alert.first_seen),
+            last_seen=_utc(alert.last_seen),
+            resolved_at=_utc(alert.resolved_at),
+        )
         self._uow.write(lambda t: t.alerts.__setitem__((alert.source, alert.fingerprint), stored))
 
     async def for_incident(self, incident_id: str) -> list[TrackedAlert]:
@@ -454,7 +460,8 @@ class FakeAlertRepo:
         return self._uow.tables.alert_groups[key]
 
     async def set_group(self, group: AlertGroup) -> None:
-        self._uow.write(lambda t: t.alert_groups.__setitem__(group.key, group))
+        stored = replace(group, last_alert_at=_utc(group.last_alert_at))
+        self._uow.write(lambda t: t.alert_groups.__setitem__(group.key, stored))
 
     async def groups_without_incident(self, before: datetime) -> list[AlertGroup]:
         tables = self._uow.tables

@@ -116,6 +116,12 @@ async def _place(
         return None, "never seen firing"
     classification, unknown_service = _classified(deps, alert)
     group = await uow.alerts.lock_group(group_key(classification.service, classification.kind))
+    # Another process may have recorded this very alert while we waited for the lock.
+    tracked = await uow.alerts.get(alert.source, alert.fingerprint)
+    if tracked is not None and await _still_open(uow, tracked.incident_id):
+        tracked.hear(alert, now)
+        await uow.alerts.set_group(AlertGroup(group.key, tracked.incident_id, now))
+        return tracked, "same alert"
     window = deps.policy.alerts.group_window
     if (
         group.incident_id is not None
@@ -130,6 +136,7 @@ async def _place(
     await uow.alerts.set_group(AlertGroup(group.key, incident_id, now))
     if tracked is not None:  # it fired again after its incident ended: a new chapter
         tracked.incident_id, tracked.notifications, tracked.firing_streak = incident_id, 0, 0
+        tracked.first_seen, tracked.starts_at = now, alert.starts_at
         tracked.hear(alert, now)
         return tracked, grouping
     return (
@@ -158,7 +165,8 @@ async def _place(
 def _classified(deps: Deps, alert: Alert) -> tuple[Classification, str | None]:
     """An alert naming a service nobody declared still opens an incident, to be classified."""
     found = classify(deps.policy.alerts, alert)
-    if found.service is None or found.service in deps.catalog.names:
+    # With no services declared, any name is accepted, as `/incident open` does.
+    if found.service is None or not deps.catalog.names or found.service in deps.catalog.names:
         return found, None
     return Classification(None, IncidentKind.UNKNOWN, found.severity), found.service
 
@@ -209,8 +217,10 @@ async def _open(deps: Deps, opening: _ToOpen) -> None:
     c, alert = opening.classification, opening.alert
     page = deps.policy.alerts.page
     invite: tuple[str, ...] = ()
-    if page and page.startswith("S") and deps.directory is not None:
-        invite = tuple(sorted(await deps.directory.group_members(page)))
+    if page and page.startswith("S"):
+        # A user group is invited member by member; the summary mentions the group itself.
+        if deps.directory is not None:
+            invite = tuple(sorted(await deps.directory.group_members(page)))
     elif page:
         invite = (page,)
     title = " ".join((alert.summary or alert.name).split())[:MAX_TITLE] or alert.name[:MAX_TITLE]
