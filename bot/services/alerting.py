@@ -187,11 +187,12 @@ async def _record(
     at = alert.starts_at if first and alert.starts_at and alert.starts_at <= now else now
     if resolved:
         at = min(alert.ends_at or now, now)
-    verb = (
-        "resolved"
-        if resolved
-        else ("firing" if first else f"firing again (#{tracked.notifications})")
-    )
+    if resolved:
+        verb = "resolved"
+    elif alert.status is AlertStatus.ACKNOWLEDGED:
+        verb = "acknowledged"
+    else:
+        verb = "firing" if first else f"firing again (#{tracked.notifications})"
     await record(
         uow,
         tracked.incident_id,
