@@ -101,6 +101,8 @@ async def build_runtime(
             roles=settings.roles,
             actions=settings.action_policy,
             alerts=settings.alerts,
+            display_timezone=settings.display_timezone,
+            postmortem_template=settings.postmortem_template,
         ),
         catalog=settings.catalog,
         drivers=HttpDrivers(outside),

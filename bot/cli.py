@@ -7,11 +7,16 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.cli_registry import add_commands as add_registry_commands
 from bot.domain.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services.deps import Deps
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
 
     add_registry_commands(sub)
 
+    postmortem = sub.add_parser(
+        "postmortem", help="print an incident's post-mortem as Markdown, or write it to a file"
+    )
+    postmortem.add_argument("incident", help="the incident's ID")
+    postmortem.add_argument("-o", "--output", type=Path, help="write to this file instead")
+    postmortem.set_defaults(run=_postmortem)
+
     demo = sub.add_parser("demo", help="play an incident against the built-in sandbox Slack")
     demo.set_defaults(run=_demo)
     return parser
@@ -105,6 +117,60 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     asyncio.run(upgrade_database(settings.database_url))
     print("database schema is up to date")
     return 0
+
+
+def _postmortem(args: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.domain.errors import NotFound
+    from bot.services.postmortem import postmortem_markdown
+
+    settings = load_settings(os.environ, require_slack=False)
+    try:
+        markdown = asyncio.run(
+            _offline(settings, lambda deps: postmortem_markdown(deps, args.incident))
+        )
+    except NotFound as exc:
+        print(f"steadyhand: {exc}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.write(markdown)
+        return 0
+    try:
+        args.output.write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        print(f"steadyhand: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the post-mortem of {args.incident} to {args.output}")
+    return 0
+
+
+async def _offline(settings: Settings, work: Callable[[Deps], Awaitable[str]]) -> str:
+    """Run a use case on the database alone: no Slack, no scheduler."""
+    from bot.cli_registry import OfflineChat
+    from bot.clock import SystemClock
+    from bot.domain.runbooks import RunbookLibrary
+    from bot.services.deps import Deps, Policy
+    from bot.store.database import create_engine, session_factory
+    from bot.store.migrations import upgrade_database
+    from bot.store.uow import SqlUnitOfWorkFactory
+
+    await upgrade_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        deps = Deps(
+            uow=SqlUnitOfWorkFactory(session_factory(engine)),
+            chat=OfflineChat(),
+            clock=SystemClock(),
+            runbooks=RunbookLibrary([], []),
+            policy=Policy(
+                display_timezone=settings.display_timezone,
+                postmortem_template=settings.postmortem_template,
+            ),
+            catalog=settings.catalog,
+        )
+        return await work(deps)
+    finally:
+        await engine.dispose()
 
 
 def _demo(args: argparse.Namespace) -> int:

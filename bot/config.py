@@ -39,6 +39,7 @@ class Settings:
     config_path: Path | None
     stakeholder_channel: str | None = None
     display_timezone: str = "UTC"
+    postmortem_template: Path | None = None  # a team's own Jinja2 template
     triage_reminder_minutes: int = 15
     catalog: Catalog = field(default_factory=lambda: Catalog([]))
     # Bearer tokens for /api/…, from STEADYHAND_API_TOKENS only: secrets stay out of the yml.
@@ -133,6 +134,7 @@ def _read_config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str
 _KNOWN_KEYS = {
     "stakeholder_channel",
     "display_timezone",
+    "postmortem_template",
     "triage_reminder_minutes",
     "services",
     "known_good_after",
@@ -156,6 +158,8 @@ def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) 
                 f"{where}: display_timezone", f"`{zone}` is not an IANA time zone."
             ) from None
         out["display_timezone"] = str(zone)
+    if (template := raw.get("postmortem_template")) is not None:
+        out["postmortem_template"] = _template_path(where, template)
     if (minutes := raw.get("triage_reminder_minutes")) is not None:
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
             raise ConfigError(
@@ -180,3 +184,15 @@ def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) 
         out["grafana_timestamp_header"] = hooks.grafana_timestamp_header
         out["pagerduty_secrets"] = hooks.pagerduty_secrets
     return out
+
+
+def _template_path(where: str, value: object) -> Path:
+    """Relative to steadyhand.yml's folder, so the file can sit next to it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: postmortem_template", "must be the path of a Jinja2 file.")
+    path = Path(value.strip()).expanduser()
+    if not path.is_absolute():
+        path = Path(where).parent / path
+    if not path.is_file():
+        raise ConfigError(f"{where}: postmortem_template", f"{path} does not exist.")
+    return path

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.alert_rules import AlertSettings
@@ -22,6 +23,8 @@ class Policy:
     roles: Roles = field(default_factory=Roles)
     actions: ActionPolicy = field(default_factory=ActionPolicy)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    display_timezone: str = "UTC"  # an IANA name, checked by config
+    postmortem_template: Path | None = None  # None: the shipped template
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The `/api/…` routes: the registry, for CI/CD pipelines and the AI services themselves."""
+"""The `/api/…` routes: the registry, for CI/CD pipelines and the AI services themselves, and
+incidents' post-mortems."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.routing import Route
 from bot.services.deps import Deps
 from bot.web.api_changes import post_change
 from bot.web.api_known_good import post_known_good
+from bot.web.api_postmortem import get_postmortem
 from bot.web.api_service_catalog import get_services, post_service
 from bot.web.api_services import get_current
 
@@ -20,4 +22,9 @@ def api_routes(deps: Deps, tokens: Sequence[str]) -> list[Route]:
         Route("/api/services", post_service(deps, tokens), methods=["POST"]),
         Route("/api/services", get_services(deps, tokens), methods=["GET"]),
         Route("/api/services/{service}/current", get_current(deps, tokens), methods=["GET"]),
+        Route(
+            "/api/incidents/{incident_id}/postmortem",
+            get_postmortem(deps, tokens),
+            methods=["GET"],
+        ),
     ]

@@ -1,0 +1,605 @@
+"""The post-mortem, assembled from an incident, its timeline and what changed before it.
+
+`assemble` is one pass over the timeline (sorted by each event's own time, which is linear when
+the store already returns it in that order), so an incident with 50,000 events takes a fraction
+of a second. Rendering it is `bot.render`'s job; nothing here formats for a reader beyond the
+one-line texts the events already carry.
+
+The measures, each a `timedelta` or None when its signal is missing:
+
+- time to detect: first signal → opened. The first signal is the earliest `starts_at` an alert
+  reported (the monitor's own time), else the earliest ALERT_FIRING event. None without alerts,
+  or when the first alert started after the incident was opened (people noticed first).
+- time to acknowledge: opened → the first thing a person did in the incident after it opened:
+  a checklist tick or untick, the five answers, a status update, a commander change, a runbook
+  switch or keep, an action request, approval or rejection, or resolving. The opening itself
+  does not count, nor anything done by the bot, an alert or a deploy pipeline.
+- time to mitigate: opened → the first action (rollback, restore, flag flip, kill switch,
+  dry-run) applied after opening whose verification, if any ran, did not fail.
+- time to resolve: opened → resolved. None while the incident is open.
+- bad-change exposure: how long the service ran on the change that was rolled back: from the
+  deploy of the version the first mitigating rollback or restore moved away from (the latest
+  change to that version of that component, at or before the rollback) to that rollback.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from operator import attrgetter
+from typing import Any
+
+from bot.domain.incidents import Incident
+from bot.domain.registry import Change
+from bot.domain.timeline import BOT_ACTOR, EventType, TimelineEvent
+
+# What a person does in an incident; the first of these after opening is the acknowledgement.
+HUMAN_WORK = frozenset(
+    {
+        EventType.STEP_CHECKED,
+        EventType.STEP_UNCHECKED,
+        EventType.QUESTIONS_ANSWERED,
+        EventType.STATUS_UPDATE,
+        EventType.COMMANDER_CHANGED,
+        EventType.RUNBOOK_SWITCHED,
+        EventType.RUNBOOK_KEPT,
+        EventType.ACTION_REQUESTED,
+        EventType.ACTION_APPROVED,
+        EventType.ACTION_REJECTED,
+        EventType.RESOLVED,
+    }
+)
+CHANGE_WINDOW = timedelta(hours=24)
+ROLLBACKS = frozenset({"rollback", "restore"})
+_ACTION_VERBS = {
+    "rollback": "roll back",
+    "restore": "restore",
+    "flag": "flip",
+    "kill_switch": "kill switch",
+    "dry_run": "dry-run",
+}
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One instant, in UTC and in the display time zone."""
+
+    utc: datetime
+    local: datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: Moment
+    type: str  # an EventType value
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    at: Moment
+    service: str
+    component: str
+    from_version: str | None
+    to_version: str
+    actor: str
+    source: str | None
+    eval_score: float | None
+
+
+@dataclass(frozen=True)
+class Move:
+    target: str  # a component or a flag
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    at: Moment
+    passed: bool
+    score: float | None
+    summary: str
+
+
+@dataclass
+class ActionRecord:
+    request_id: str
+    kind: str
+    service: str
+    moves: tuple[Move, ...]
+    risk: str
+    reason: str
+    requested_by: str
+    requested_at: Moment
+    approved_by: str | None = None
+    approved_at: Moment | None = None
+    status: str = "pending"  # applied | failed | rejected | expired | pending
+    decided_by: str | None = None  # who rejected it
+    finished_at: Moment | None = None
+    outcome: str | None = None  # the driver's text
+    attempts: int = 1
+    verifications: list[Verification] = field(default_factory=list)
+
+    @property
+    def describe(self) -> str:
+        moves = ", ".join(f"{m.target} {m.before} → {m.after}" for m in self.moves)
+        return f"{_ACTION_VERBS.get(self.kind, self.kind)} {self.service} {moves}"
+
+    @property
+    def low_risk(self) -> bool:
+        return self.risk == "low"
+
+
+@dataclass
+class AlertRecord:
+    source: str
+    fingerprint: str
+    text: str  # the first notification's line
+    first_at: Moment
+    starts_at: Moment | None
+    value: str | None
+    threshold: str | None
+    last_value: str | None
+    notifications: int = 1
+    resolved_at: Moment | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    at: Moment
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CommanderChange:
+    at: Moment
+    by: str
+    previous: str
+    current: str
+
+
+@dataclass(frozen=True)
+class Step:
+    position: int
+    section: str
+    text: str
+    checked_by: str | None
+    checked_at: Moment | None
+
+    @property
+    def done(self) -> bool:
+        return self.checked_by is not None
+
+
+@dataclass(frozen=True)
+class VersionTrail:
+    """One component's versions: at opening, at the end, and every move in between."""
+
+    component: str
+    at_open: str | None
+    at_end: str | None
+    moves: tuple[ChangeRecord, ...]
+
+
+@dataclass(frozen=True)
+class Measures:
+    time_to_detect: timedelta | None
+    time_to_acknowledge: timedelta | None
+    time_to_mitigate: timedelta | None
+    time_to_resolve: timedelta | None
+    bad_change_exposure: timedelta | None
+    first_signal_at: Moment | None = None
+    acknowledged_by: str | None = None
+    mitigated_by: str | None = None  # the action, described
+    bad_change: ChangeRecord | None = None
+
+
+@dataclass(frozen=True)
+class PostMortem:
+    incident_id: str
+    title: str
+    kind: str
+    kind_label: str
+    severity: str
+    status: str
+    service: str | None
+    opened_by: str
+    commander: str
+    opened_at: Moment
+    resolved_at: Moment | None
+    summary: str | None
+    runbook_key: str | None
+    runbook_version: str | None
+    display_zone: str
+    generated_at: Moment
+    change_window: timedelta  # how far before opening `changes_before` looked
+    measures: Measures
+    changes_before: tuple[ChangeRecord, ...]  # newest last
+    changes_during: tuple[ChangeRecord, ...]
+    timeline: tuple[Entry, ...]
+    answers: tuple[tuple[str, str], ...]  # (question, answer), empty when unanswered
+    answered_by: str | None
+    answered_at: Moment | None
+    steps: tuple[Step, ...]
+    actions: tuple[ActionRecord, ...]
+    alerts: tuple[AlertRecord, ...]
+    updates: tuple[Update, ...]
+    commander_changes: tuple[CommanderChange, ...]
+    version_trails: tuple[VersionTrail, ...]
+    # Filled by later features (pinned messages and notes, failed examples, follow-ups); the
+    # template already has their sections.
+    notes: tuple[Entry, ...] = ()
+    examples: tuple[Any, ...] = ()
+    follow_ups: tuple[Any, ...] = ()
+
+    @property
+    def done_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.done)
+
+    @property
+    def skipped_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if not s.done)
+
+    @property
+    def verifications(self) -> tuple[tuple[ActionRecord, Verification], ...]:
+        return tuple((a, v) for a in self.actions for v in a.verifications)
+
+
+def is_person(actor: str) -> bool:
+    """Slack users are people; the bot and alert sources (`alert:…`) are not."""
+    return actor != BOT_ACTOR and not actor.startswith("alert:")
+
+
+def assemble(
+    incident: Incident,
+    events: Iterable[TimelineEvent],
+    changes_before: Iterable[Change],
+    *,
+    now: datetime,
+    display_zone: tzinfo,
+    change_window: timedelta = CHANGE_WINDOW,
+) -> PostMortem:
+    """`changes_before`: the service's changes, in any order; only those in `change_window`
+    before opening are kept (later ones are on the timeline when they matter)."""
+    return _Assembler(incident, display_zone, change_window).run(events, changes_before, now)
+
+
+class _Assembler:
+    def __init__(self, incident: Incident, zone: tzinfo, window: timedelta) -> None:
+        self.incident = incident
+        self.zone = zone
+        self.window = window
+        self.opened = incident.opened_at
+        self.entries: list[Entry] = []
+        self.actions: dict[str, ActionRecord] = {}
+        self.alerts: dict[tuple[str, str], AlertRecord] = {}
+        self.updates: list[Update] = []
+        self.commanders: list[CommanderChange] = []
+        self.during: list[ChangeRecord] = []
+        self.change_ids: set[str] = set()
+        self.first_signal: datetime | None = None
+        self.first_firing: datetime | None = None
+        self.ack: TimelineEvent | None = None
+        self.failed_verification: set[str] = set()
+        self.parsed: dict[str, datetime | None] = {}  # each alert repeats its startsAt
+
+    def moment(self, at: datetime) -> Moment:
+        return Moment(at, at.astimezone(self.zone))
+
+    def run(
+        self, events: Iterable[TimelineEvent], changes: Iterable[Change], now: datetime
+    ) -> PostMortem:
+        incident = self.incident
+        # Stable: events at the same time keep the order they were recorded in.
+        for event in sorted(events, key=attrgetter("at")):
+            self.take(event)
+        before = sorted(
+            (
+                self.change(c)
+                for c in changes
+                if self.opened - self.window <= c.at <= self.opened and c.id not in self.change_ids
+            ),
+            key=lambda c: c.at.utc,
+        )
+        change_entries = [
+            Entry(c.at, EventType.CHANGE_RECORDED.value, c.actor, _change_text(c)) for c in before
+        ]
+        timeline = tuple(heapq.merge(change_entries, self.entries, key=lambda e: e.at.utc))
+        actions = tuple(self.actions.values())
+        answers = incident.answers
+        return PostMortem(
+            incident_id=incident.id,
+            title=incident.title,
+            kind=incident.kind.value,
+            kind_label=incident.kind.label,
+            severity=incident.severity.value,
+            status=incident.status.value,
+            service=incident.service,
+            opened_by=incident.opened_by,
+            commander=incident.commander,
+            opened_at=self.moment(self.opened),
+            resolved_at=self.moment(incident.resolved_at) if incident.resolved_at else None,
+            summary=incident.summary,
+            runbook_key=incident.runbook_key,
+            runbook_version=incident.runbook_version,
+            display_zone=str(self.zone),
+            generated_at=self.moment(now),
+            change_window=self.window,
+            measures=self.measures(before, actions),
+            changes_before=tuple(before),
+            changes_during=tuple(self.during),
+            timeline=timeline,
+            answers=tuple(answers.as_lines()) if answers else (),
+            answered_by=answers.answered_by if answers else None,
+            answered_at=self.moment(answers.answered_at) if answers else None,
+            steps=tuple(
+                Step(
+                    s.position,
+                    s.section,
+                    s.text,
+                    s.checked_by,
+                    self.moment(s.checked_at) if s.checked_at else None,
+                )
+                for s in incident.steps
+            ),
+            actions=actions,
+            alerts=tuple(self.alerts.values()),
+            updates=tuple(self.updates),
+            commander_changes=tuple(self.commanders),
+            version_trails=self.trails(before, actions),
+        )
+
+    def take(self, event: TimelineEvent) -> None:
+        at = self.moment(event.at)
+        self.entries.append(Entry(at, event.type.value, event.actor, event.text))
+        kind, data = event.type, event.data
+        if (
+            self.ack is None
+            and kind in HUMAN_WORK
+            and event.at >= self.opened
+            and is_person(event.actor)
+        ):
+            self.ack = event
+        if kind.value.startswith("action."):
+            self.action(event, at)
+        elif kind is EventType.ALERT_FIRING or kind is EventType.ALERT_RESOLVED:
+            self.alert(event, at)
+        elif kind is EventType.STATUS_UPDATE:
+            self.updates.append(Update(at, event.actor, event.text))
+        elif kind is EventType.COMMANDER_CHANGED:
+            previous, current = str(data.get("previous", "")), str(data.get("current", ""))
+            self.commanders.append(CommanderChange(at, event.actor, previous, current))
+        elif kind is EventType.CHANGE_RECORDED:
+            self.change_ids.add(str(data.get("change_id", "")))
+            self.during.append(
+                ChangeRecord(
+                    at,
+                    str(data.get("service", "")),
+                    str(data.get("component", "")),
+                    data.get("from_version"),
+                    str(data.get("to_version", "")),
+                    event.actor,
+                    data.get("source"),
+                    data.get("eval_score"),
+                )
+            )
+
+    def action(self, event: TimelineEvent, at: Moment) -> None:
+        data, kind = event.data, event.type
+        request_id = str(data.get("request_id", ""))
+        record = self.actions.get(request_id)
+        if record is None:
+            record = self.actions[request_id] = ActionRecord(
+                request_id=request_id,
+                kind=str(data.get("action", "")),
+                service=str(data.get("service", "")),
+                moves=tuple(_move(m) for m in data.get("moves", ())),
+                risk=str(data.get("risk", "")),
+                reason=str(data.get("reason", "")),
+                requested_by=str(data.get("requested_by", event.actor)),
+                requested_at=at,
+                attempts=0,
+            )
+        if kind is EventType.ACTION_REQUESTED:
+            record.attempts += 1
+        elif kind is EventType.ACTION_APPROVED:
+            record.approved_by, record.approved_at = event.actor, at
+        elif kind is EventType.ACTION_REJECTED:
+            record.status, record.decided_by, record.finished_at = "rejected", event.actor, at
+        elif kind is EventType.ACTION_EXPIRED:
+            record.status, record.finished_at = "expired", at
+        elif kind is EventType.ACTION_APPLIED or kind is EventType.ACTION_FAILED:
+            record.status = "applied" if kind is EventType.ACTION_APPLIED else "failed"
+            record.finished_at, record.outcome = at, data.get("outcome")
+        elif kind is EventType.ACTION_VERIFIED:
+            passed = bool(data.get("passed"))
+            score = data.get("score")
+            record.verifications.append(
+                Verification(at, passed, score, str(data.get("summary", "")))
+            )
+            if not passed:
+                self.failed_verification.add(request_id)
+
+    def alert(self, event: TimelineEvent, at: Moment) -> None:
+        data = event.data
+        key = (str(data.get("source", "")), str(data.get("fingerprint", "")))
+        raw = data.get("starts_at")
+        if not isinstance(raw, str):
+            starts = None
+        elif raw in self.parsed:
+            starts = self.parsed[raw]
+        else:
+            starts = self.parsed[raw] = _parse_time(raw)
+        if starts is not None and (self.first_signal is None or starts < self.first_signal):
+            self.first_signal = starts
+        record = self.alerts.get(key)
+        if event.type is EventType.ALERT_RESOLVED:
+            if record is not None:
+                record.resolved_at = at
+            return
+        if self.first_firing is None:
+            self.first_firing = event.at  # events come sorted: the first is the earliest
+        value = data.get("value")
+        if record is None:
+            self.alerts[key] = AlertRecord(
+                key[0],
+                key[1],
+                event.text,
+                at,
+                self.moment(starts) if starts else None,
+                value,
+                data.get("threshold"),
+                value,
+            )
+        else:
+            record.notifications += 1
+            record.last_value = value if value is not None else record.last_value
+
+    def change(self, change: Change) -> ChangeRecord:
+        return ChangeRecord(
+            self.moment(change.at),
+            change.service,
+            change.component.value,
+            change.from_version,
+            change.to_version,
+            change.actor,
+            change.source,
+            change.eval_score,
+        )
+
+    def measures(self, before: Sequence[ChangeRecord], actions: Sequence[ActionRecord]) -> Measures:
+        opened = self.opened
+        signal = self.first_signal or self.first_firing
+        detect = opened - signal if signal is not None and signal <= opened else None
+        ack = self.ack
+        mitigation = next(
+            (
+                a
+                for a in sorted(
+                    (a for a in actions if a.status == "applied" and a.finished_at),
+                    key=lambda a: a.finished_at.utc if a.finished_at else opened,
+                )
+                if a.finished_at is not None
+                and a.finished_at.utc >= opened
+                and a.request_id not in self.failed_verification
+            ),
+            None,
+        )
+        bad, exposure = self.exposure([*before, *self.during], actions)
+        resolved = self.incident.resolved_at
+        return Measures(
+            time_to_detect=detect,
+            time_to_acknowledge=ack.at - opened if ack else None,
+            time_to_mitigate=(
+                mitigation.finished_at.utc - opened
+                if mitigation and mitigation.finished_at
+                else None
+            ),
+            time_to_resolve=resolved - opened if resolved else None,
+            bad_change_exposure=exposure,
+            first_signal_at=self.moment(signal) if signal else None,
+            acknowledged_by=ack.actor if ack else None,
+            mitigated_by=mitigation.describe if mitigation else None,
+            bad_change=bad,
+        )
+
+    def exposure(
+        self, changes: Sequence[ChangeRecord], actions: Sequence[ActionRecord]
+    ) -> tuple[ChangeRecord | None, timedelta | None]:
+        deploys: dict[tuple[str, str, str], list[ChangeRecord]] = {}
+        for change in changes:
+            deploys.setdefault((change.service, change.component, change.to_version), []).append(
+                change
+            )
+        rollbacks = sorted(
+            (
+                a
+                for a in actions
+                if a.kind in ROLLBACKS
+                and a.status == "applied"
+                and a.finished_at is not None
+                and a.request_id not in self.failed_verification
+            ),
+            key=lambda a: a.finished_at.utc if a.finished_at else self.opened,
+        )
+        for action in rollbacks:
+            assert action.finished_at is not None
+            applied = action.finished_at.utc
+            for move in action.moves:
+                found = [
+                    c
+                    for c in deploys.get((action.service, move.target, move.before), ())
+                    if c.at.utc <= applied
+                ]
+                if found:
+                    bad = max(found, key=lambda c: c.at.utc)
+                    return bad, applied - bad.at.utc
+        return None, None
+
+    def trails(
+        self, before: Sequence[ChangeRecord], actions: Sequence[ActionRecord]
+    ) -> tuple[VersionTrail, ...]:
+        moves = [*before, *self.during]
+        for action in actions:
+            if action.status != "applied" or action.finished_at is None:
+                continue
+            for move in action.moves:
+                if action.kind in ROLLBACKS:
+                    moves.append(
+                        ChangeRecord(
+                            action.finished_at,
+                            action.service,
+                            move.target,
+                            move.before,
+                            move.after,
+                            action.approved_by or action.requested_by,
+                            f"{action.kind} request {action.request_id}",
+                            None,
+                        )
+                    )
+        by_component: dict[str, list[ChangeRecord]] = {}
+        for change in sorted(moves, key=lambda c: c.at.utc):
+            by_component.setdefault(change.component, []).append(change)
+        trails = []
+        for component, changes in by_component.items():
+            earlier = [c for c in changes if c.at.utc <= self.opened]
+            later = [c for c in changes if c.at.utc > self.opened]
+            at_open = earlier[-1].to_version if earlier else later[0].from_version
+            trails.append(VersionTrail(component, at_open, changes[-1].to_version, tuple(changes)))
+        return tuple(trails)
+
+
+def _move(raw: dict[str, Any]) -> Move:
+    target = raw.get("component") or raw.get("flag") or "?"
+    return Move(str(target), _value(raw.get("before")), _value(raw.get("after")))
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int):
+        return f"{value}%"  # only percentage flags have numbers
+    return str(value)
+
+
+def _parse_time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+def _change_text(change: ChangeRecord) -> str:
+    text = f"{change.service} {change.component}: {change.from_version or '(first)'} → "
+    text += change.to_version
+    if change.eval_score is not None:
+        text += f" (eval {change.eval_score:.2f})"
+    return text
