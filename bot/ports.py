@@ -28,6 +28,11 @@ class ChannelNameTaken(Exception):
     """Chat could not create a channel because the name is in use."""
 
 
+class Contention(Exception):
+    """The database gave up waiting for a lock (a deadlock, SQLite busy): nothing was
+    written, and the whole unit of work may simply be tried again."""
+
+
 class ChatError(Exception):
     """Chat refused or failed; the message carries the platform's own error code."""
 
@@ -60,6 +65,10 @@ class IncidentRepo(Protocol):
     async def get(self, incident_id: str) -> Incident | None: ...
 
     async def get_by_channel(self, channel_id: str) -> Incident | None: ...
+
+    async def is_open(self, incident_id: str) -> bool | None:
+        """Whether it is open, without loading it; None when there is no such incident."""
+        ...
 
     async def update(self, incident: Incident) -> None:
         """Write the incident's own fields and answers; steps are written one by one."""
@@ -185,7 +194,12 @@ class ActionRepo(Protocol):
 
 
 class AlertRepo(Protocol):
-    async def get(self, source: AlertSource, fingerprint: str) -> TrackedAlert | None: ...
+    async def get(
+        self, source: AlertSource, fingerprint: str, *, for_update: bool = False
+    ) -> TrackedAlert | None:
+        """With `for_update`, the row stays locked until the unit of work ends (PostgreSQL),
+        so two notifications of one alert count one after the other."""
+        ...
 
     async def save(self, alert: TrackedAlert) -> None:
         """Insert or update by (source, fingerprint)."""

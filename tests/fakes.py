@@ -127,6 +127,10 @@ class FakeIncidentRepo:
     async def get(self, incident_id: str) -> Incident | None:
         return copy.deepcopy(self._uow.tables.incidents.get(incident_id))
 
+    async def is_open(self, incident_id: str) -> bool | None:
+        incident = self._uow.tables.incidents.get(incident_id)
+        return None if incident is None else incident.is_open
+
     async def get_by_channel(self, channel_id: str) -> Incident | None:
         found = (i for i in self._uow.tables.incidents.values() if i.channel_id == channel_id)
         return copy.deepcopy(next(found, None))
@@ -436,7 +440,9 @@ class FakeAlertRepo:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    async def get(self, source: AlertSource, fingerprint: str) -> TrackedAlert | None:
+    async def get(
+        self, source: AlertSource, fingerprint: str, *, for_update: bool = False
+    ) -> TrackedAlert | None:
         return copy.deepcopy(self._uow.tables.alerts.get((source, fingerprint)))
 
     async def save(self, alert: TrackedAlert) -> None:

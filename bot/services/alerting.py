@@ -9,6 +9,8 @@ cut off, `open_waiting_incidents` finishes it on the next scheduler tick.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,7 +27,7 @@ from bot.domain.incidents import MAX_TITLE
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.messages import AlertSummary
 from bot.domain.timeline import BOT_ACTOR, EventType
-from bot.ports import UnitOfWork
+from bot.ports import Contention, UnitOfWork
 from bot.services.auto_actions import run_auto_actions
 from bot.services.deps import Deps
 from bot.services.opening import OpenIncident, open_incident
@@ -33,6 +35,7 @@ from bot.services.timeline import record
 
 # An opening not finished this long after its alert is taken over by the scheduler.
 OPENING_TAKEOVER_AFTER = timedelta(seconds=60)
+CONTENTION_ATTEMPTS = 4
 
 
 @dataclass
@@ -52,6 +55,18 @@ class _ToOpen:
 
 
 async def ingest_notification(deps: Deps, notification: Notification) -> Ingested:
+    # A deadlock or a busy SQLite leaves nothing written: the whole notification runs again.
+    for attempt in range(CONTENTION_ATTEMPTS):
+        try:
+            return await _ingest(deps, notification)
+        except Contention:
+            if attempt == CONTENTION_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.02 * 2**attempt * (1 + random.random()))
+    raise AssertionError("unreachable")
+
+
+async def _ingest(deps: Deps, notification: Notification) -> Ingested:
     now = deps.clock.now()
     result = Ingested()
     to_open: dict[str, _ToOpen] = {}
@@ -60,17 +75,29 @@ async def ingest_notification(deps: Deps, notification: Notification) -> Ingeste
         key = f"alert:{notification.source.value}:{notification.delivery_key}"
         if not await uow.idempotency.claim(key, now, notification.retry_window):
             return Ingested(duplicate=True)
-        for alert in notification.alerts:
-            tracked, grouping = await _place(deps, uow, alert, now, to_open)
+        # Locks are always taken in one order — alert rows, then groups, then summaries,
+        # each sorted — so two notifications never wait on each other in a circle.
+        alerts = sorted(notification.alerts, key=lambda a: a.fingerprint)
+        place = _Placement(deps, uow, now, to_open)
+        for alert in alerts:
+            place.tracked[alert.fingerprint] = await uow.alerts.get(
+                alert.source, alert.fingerprint, for_update=True
+            )
+        await place.lock_groups(alerts)
+        touched: set[str] = set()
+        for alert in alerts:
+            tracked, grouping = await place.place(alert)
             if tracked is None:
                 result.ignored += 1
                 continue
             await uow.alerts.save(tracked)
             await _record(uow, tracked, alert, grouping, now)
-            await uow.alerts.mark_summary_stale(tracked.incident_id, now)
+            touched.add(tracked.incident_id)
             heard.append(tracked)
             if tracked.incident_id not in to_open and tracked.incident_id not in result.joined:
                 result.joined.append(tracked.incident_id)
+        for incident_id in sorted(touched):
+            await uow.alerts.mark_summary_stale(incident_id, now)
         await uow.commit()
     for opening in to_open.values():
         await _open(deps, opening)
@@ -101,65 +128,94 @@ async def open_waiting_incidents(deps: Deps) -> int:
     return len(firsts)
 
 
-async def _place(
-    deps: Deps, uow: UnitOfWork, alert: Alert, now: datetime, to_open: dict[str, _ToOpen]
-) -> tuple[TrackedAlert | None, str]:
-    """Where this alert goes: its incident, a group's incident, or a new one."""
-    tracked = await uow.alerts.get(alert.source, alert.fingerprint)
-    if tracked is not None and await _still_open(uow, tracked.incident_id):
-        tracked.hear(alert, now)
-        return tracked, "same alert"
-    if alert.status is AlertStatus.RESOLVED:
-        if tracked is not None:  # its incident is over; keep the record straight anyway
+class _Placement:
+    """Where each alert of one notification goes: its incident, its group's, or a new one."""
+
+    def __init__(
+        self, deps: Deps, uow: UnitOfWork, now: datetime, to_open: dict[str, _ToOpen]
+    ) -> None:
+        self.deps, self.uow, self.now, self.to_open = deps, uow, now, to_open
+        self.tracked: dict[str, TrackedAlert | None] = {}
+        self.groups: dict[str, AlertGroup] = {}
+        self._open: dict[str, bool] = {}
+
+    async def lock_groups(self, alerts: list[Alert]) -> None:
+        keys = set()
+        for alert in alerts:
+            tracked = self.tracked[alert.fingerprint]
+            if alert.status is AlertStatus.RESOLVED:
+                continue
+            if tracked is None or not await self.still_open(tracked.incident_id):
+                classification, _ = _classified(self.deps, alert)
+                keys.add(group_key(classification.service, classification.kind))
+        for key in sorted(keys):
+            self.groups[key] = await self.uow.alerts.lock_group(key)
+        for alert in alerts:  # another process may have recorded one while we waited
+            if self.tracked[alert.fingerprint] is None and keys:
+                self.tracked[alert.fingerprint] = await self.uow.alerts.get(
+                    alert.source, alert.fingerprint, for_update=True
+                )
+
+    async def place(self, alert: Alert) -> tuple[TrackedAlert | None, str]:
+        now = self.now
+        tracked = self.tracked[alert.fingerprint]
+        if tracked is not None and await self.still_open(tracked.incident_id):
             tracked.hear(alert, now)
-            return tracked, "resolved after its incident"
-        return None, "never seen firing"
-    classification, unknown_service = _classified(deps, alert)
-    group = await uow.alerts.lock_group(group_key(classification.service, classification.kind))
-    # Another process may have recorded this very alert while we waited for the lock.
-    tracked = await uow.alerts.get(alert.source, alert.fingerprint)
-    if tracked is not None and await _still_open(uow, tracked.incident_id):
-        tracked.hear(alert, now)
-        await uow.alerts.set_group(AlertGroup(group.key, tracked.incident_id, now))
-        return tracked, "same alert"
-    window = deps.policy.alerts.group_window
-    if (
-        group.incident_id is not None
-        and group.last_alert_at is not None
-        and group.last_alert_at >= now - window
-        and await _still_open(uow, group.incident_id)
-    ):
-        incident_id, grouping = group.incident_id, "same service and kind"
-    else:
-        incident_id, grouping = deps.new_id(), "new incident"
-        to_open[incident_id] = _ToOpen(incident_id, classification, alert, unknown_service)
-    await uow.alerts.set_group(AlertGroup(group.key, incident_id, now))
-    if tracked is not None:  # it fired again after its incident ended: a new chapter
-        tracked.incident_id, tracked.notifications, tracked.firing_streak = incident_id, 0, 0
-        tracked.first_seen, tracked.starts_at = now, alert.starts_at
-        tracked.hear(alert, now)
+            return tracked, "same alert"
+        if alert.status is AlertStatus.RESOLVED:
+            if tracked is not None:  # its incident is over; keep the record straight anyway
+                tracked.hear(alert, now)
+                return tracked, "resolved after its incident"
+            return None, "never seen firing"
+        classification, unknown_service = _classified(self.deps, alert)
+        group = self.groups[group_key(classification.service, classification.kind)]
+        window = self.deps.policy.alerts.group_window
+        if (
+            group.incident_id is not None
+            and group.last_alert_at is not None
+            and group.last_alert_at >= now - window
+            and await self.still_open(group.incident_id)
+        ):
+            incident_id, grouping = group.incident_id, "same service and kind"
+        else:
+            incident_id, grouping = self.deps.new_id(), "new incident"
+            self.to_open[incident_id] = _ToOpen(incident_id, classification, alert, unknown_service)
+        group = AlertGroup(group.key, incident_id, now)
+        self.groups[group.key] = group
+        await self.uow.alerts.set_group(group)
+        if tracked is not None:  # it fired again after its incident ended: a new chapter
+            tracked.incident_id, tracked.notifications, tracked.firing_streak = incident_id, 0, 0
+            tracked.first_seen, tracked.starts_at = now, alert.starts_at
+            tracked.hear(alert, now)
+        else:
+            tracked = TrackedAlert(
+                source=alert.source,
+                fingerprint=alert.fingerprint,
+                incident_id=incident_id,
+                name=alert.name,
+                summary=alert.summary,
+                service=unknown_service or classification.service,  # as the alert named it
+                kind=classification.kind.value,
+                severity=classification.severity.value,
+                status=alert.status,
+                starts_at=alert.starts_at,
+                first_seen=now,
+                last_seen=now,
+                firing_streak=1 if alert.status is AlertStatus.FIRING else 0,
+                value=alert.value,
+                threshold=alert.threshold,
+                links=alert.links,
+            )
+        self.tracked[alert.fingerprint] = tracked
         return tracked, grouping
-    return (
-        TrackedAlert(
-            source=alert.source,
-            fingerprint=alert.fingerprint,
-            incident_id=incident_id,
-            name=alert.name,
-            summary=alert.summary,
-            service=unknown_service or classification.service,  # as the alert named it
-            kind=classification.kind.value,
-            severity=classification.severity.value,
-            status=alert.status,
-            starts_at=alert.starts_at,
-            first_seen=now,
-            last_seen=now,
-            firing_streak=1 if alert.status is AlertStatus.FIRING else 0,
-            value=alert.value,
-            threshold=alert.threshold,
-            links=alert.links,
-        ),
-        grouping,
-    )
+
+    async def still_open(self, incident_id: str) -> bool:
+        """Open, or still being opened (no row yet, or opened by this very notification)."""
+        if incident_id in self.to_open:
+            return True
+        if incident_id not in self._open:
+            self._open[incident_id] = await self.uow.incidents.is_open(incident_id) is not False
+        return self._open[incident_id]
 
 
 def _classified(deps: Deps, alert: Alert) -> tuple[Classification, str | None]:
@@ -169,12 +225,6 @@ def _classified(deps: Deps, alert: Alert) -> tuple[Classification, str | None]:
     if found.service is None or not deps.catalog.names or found.service in deps.catalog.names:
         return found, None
     return Classification(None, IncidentKind.UNKNOWN, found.severity), found.service
-
-
-async def _still_open(uow: UnitOfWork, incident_id: str) -> bool:
-    """Open, or still being opened (no row yet)."""
-    incident = await uow.incidents.get(incident_id)
-    return incident is None or incident.is_open
 
 
 async def _record(

@@ -23,8 +23,15 @@ class SqlAlertRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, source: AlertSource, fingerprint: str) -> TrackedAlert | None:
-        row = await self._session.get(AlertRow, (source.value, fingerprint), populate_existing=True)
+    async def get(
+        self, source: AlertSource, fingerprint: str, *, for_update: bool = False
+    ) -> TrackedAlert | None:
+        row = await self._session.get(
+            AlertRow,
+            (source.value, fingerprint),
+            populate_existing=True,
+            with_for_update=for_update or None,
+        )
         return None if row is None else _alert(row)
 
     async def save(self, alert: TrackedAlert) -> None:

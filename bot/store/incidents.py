@@ -40,6 +40,12 @@ class SqlIncidentRepo:
         )
         return None if row is None else await self._load(row)
 
+    async def is_open(self, incident_id: str) -> bool | None:
+        status = await self._session.scalar(
+            select(IncidentRow.status).where(IncidentRow.id == incident_id)
+        )
+        return None if status is None else status != IncidentStatus.RESOLVED.value
+
     async def get_by_channel(self, channel_id: str) -> Incident | None:
         row = await self._session.scalar(
             select(IncidentRow)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ports import (
     ActionRepo,
     AlertRepo,
+    Contention,
     IdempotencyRepo,
     IncidentRepo,
     RegistryRepo,
@@ -62,14 +64,32 @@ class SqlUnitOfWork:
             await session.rollback()  # a no-op after commit()
         finally:
             await session.close()
+        if isinstance(exc, DBAPIError) and is_contention(exc):
+            raise Contention(str(exc.orig)) from exc
 
     async def commit(self) -> None:
-        await self._active().commit()
+        try:
+            await self._active().commit()
+        except DBAPIError as exc:
+            if is_contention(exc):
+                raise Contention(str(exc.orig)) from exc
+            raise
 
     def _active(self) -> AsyncSession:
         if self._session is None:
             raise RuntimeError("use the unit of work in `async with`")
         return self._session
+
+
+# Deadlock and serialization failure (PostgreSQL), and SQLite's busy database: the
+# transaction did nothing and may run again.
+_CONTENTION_CODES = {"40P01", "40001"}
+_CONTENTION_TEXT = ("deadlock detected", "could not serialize", "database is locked")
+
+
+def is_contention(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in _CONTENTION_CODES or any(t in str(exc.orig) for t in _CONTENTION_TEXT)
 
 
 class SqlUnitOfWorkFactory:
