@@ -68,7 +68,7 @@ def main(argv: list[str]) -> int:
     if task == "serve":
         return run(BIN / "steadyhand", "serve", *rest)
     if task == "bench":
-        for script in sorted((ROOT / "bench").glob("*.py")):
+        for script in sorted((ROOT / "bench").glob("[!_]*.py")):  # _common.py is shared code
             print(f"== {script.name}", flush=True)
             if code := run(py, script, *rest):
                 return code

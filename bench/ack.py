@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from _common import free_port, percentile, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-signing-secret"
@@ -301,25 +300,6 @@ async def app_under_test(name: str) -> AsyncIterator[dict[str, Any]]:
             sandbox.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_for_port(port: int) -> None:
-    for _ in range(600):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"steadyhand did not listen on port {port}")
-
-
 async def work_drained(info: dict[str, Any]) -> float:
     """Seconds from now until the bot reports no acked work left (its /metrics gauge)."""
     metrics_url = info["events_url"].removesuffix("/slack/events") + "/metrics"
@@ -331,10 +311,6 @@ async def work_drained(info: dict[str, Any]) -> float:
             if "\nsteadyhand_background_work 0\n" in text:
                 return time.perf_counter() - started
             await asyncio.sleep(0.02)
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
 
 async def main(requests: int, concurrency: int) -> None:

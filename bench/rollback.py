@@ -24,25 +24,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
-import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from _common import fresh_database, percentile
 
 from bot.clock import ManualClock
 from bot.demo import DEMO_CONFIG
 from bot.services import registry
 from bot.slack.ids import ACTION_APPROVE
 from bot.stage import Stage, sandbox_stage
-from bot.store.database import normalize_url
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-0123456789abcdef"
@@ -56,29 +50,6 @@ def config_without_verification() -> str:
     config = "\n".join(line for line in DEMO_CONFIG.splitlines() if "verify:" not in line)
     assert "verify" not in config, "the demo config's verify section changed shape"
     return config
-
-
-@asynccontextmanager
-async def fresh_database(url: str | None) -> AsyncIterator[str]:
-    """A throwaway SQLite file, or a new database on the PostgreSQL server `url` names."""
-    if url is None or url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory(prefix="steadyhand-bench-") as folder:
-            yield url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        return
-    server = normalize_url(url)
-    name = f"steadyhand_bench_{secrets.token_hex(6)}"
-    # CREATE/DROP DATABASE refuse to run inside a transaction.
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
 
 
 def incident_channel(stage: Stage) -> str:
@@ -131,10 +102,6 @@ async def one_run(
     await clicking
     await stage.settle()
     return acked, visible
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
 
 async def main(runs: int, database_url: str | None) -> None:
