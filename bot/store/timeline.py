@@ -8,6 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.timeline import EventType, TimelineEvent
 from bot.store.models import TimelineEventRow
 
+# A dict lookup, not `EventType(value)`: the enum's constructor costs ~7 µs a row, most of
+# reading a 50,000-event timeline.
+_EVENT_TYPES = {t.value: t for t in EventType}
+_EVENTS = TimelineEventRow.__table__
+
 
 class SqlTimelineRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -28,25 +33,14 @@ class SqlTimelineRepo:
     async def for_incident(self, incident_id: str) -> list[TimelineEvent]:
         # An event may be recorded after a later one (a late alert, a backfilled change);
         # `at` decides, and the insertion id breaks ties between simultaneous events.
+        # The table's columns rather than the mapped class's: plain Core rows skip the ORM's
+        # per-row loading machinery.
         rows = await self._session.execute(
-            select(
-                TimelineEventRow.at,
-                TimelineEventRow.type,
-                TimelineEventRow.actor,
-                TimelineEventRow.text,
-                TimelineEventRow.data,
-            )
-            .where(TimelineEventRow.incident_id == incident_id)
-            .order_by(TimelineEventRow.at, TimelineEventRow.id)
+            select(_EVENTS.c.at, _EVENTS.c.type, _EVENTS.c.actor, _EVENTS.c.text, _EVENTS.c.data)
+            .where(_EVENTS.c.incident_id == incident_id)
+            .order_by(_EVENTS.c.at, _EVENTS.c.id)
         )
         return [
-            TimelineEvent(
-                incident_id=incident_id,
-                at=at,
-                type=EventType(type_),
-                actor=actor,
-                text=text,
-                data=data,
-            )
+            TimelineEvent(incident_id, at, _EVENT_TYPES[type_], actor, text, data)
             for at, type_, actor, text, data in rows
         ]

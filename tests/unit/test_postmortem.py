@@ -7,7 +7,7 @@ Regenerate the golden files after an intended change with
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,11 +18,11 @@ from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.domain.errors import ConfigError, NotFound
 from bot.domain.kinds import IncidentKind
-from bot.domain.postmortem import PostMortem, assemble
+from bot.domain.postmortem import Entry, Moment, PostMortem, assemble
 from bot.domain.registry import Change, Component
 from bot.domain.runbooks import RunbookLibrary
 from bot.domain.timeline import BOT_ACTOR, EventType
-from bot.render.postmortem import md, render_postmortem
+from bot.render.postmortem import md, render_postmortem, timeline_table, when
 from bot.services.deps import Deps, Policy
 from bot.services.postmortem import postmortem_markdown
 from tests.fake_chat import FakeChat
@@ -174,6 +174,35 @@ def test_user_text_cannot_break_the_markdown() -> None:
     )
     text = render_postmortem(build(scripted(IncidentKind.QUALITY)))
     assert "Rolled back; @U_BOB watching the \\| dashboard" in text
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Paris", "America/St_Johns", "UTC", "Africa/Monrovia", "Australia/Lord_Howe"]
+)
+def test_times_are_each_moment_s_own_across_offset_changes(zone: str) -> None:
+    # Times are formatted a minute at a time; across a DST change, in a half-hour zone, and under
+    # an offset in seconds (Monrovia's before 1972) each must still read as strftime has it.
+    there = ZoneInfo(zone)
+    starts = [
+        datetime(2026, 3, 29, 0, 58, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 58, tzinfo=UTC),
+        datetime(2026, 4, 4, 14, 58, tzinfo=UTC),  # Lord Howe's half-hour DST change
+        datetime(1971, 6, 1, 11, 58, 30, tzinfo=UTC),
+    ]
+    instants = [s + timedelta(seconds=7 * n, microseconds=n % 2) for s in starts for n in range(40)]
+    rows, expected = [], []
+    for at in instants:
+        local = at.astimezone(there)
+        stamp = f"{at:%Y-%m-%d %H:%M:%S} UTC"
+        rows.append(Entry(Moment(at, there), EventType.STATUS_UPDATE, ALICE, "x"))
+        expected.append(f"| {stamp} | {local:%Y-%m-%d %H:%M:%S %Z} | @{ALICE} | x |")
+        differs = local.utcoffset() != timedelta(0) or local.tzname() != "UTC"
+        assert when(Moment(at, there)) == (f"{stamp} ({local:%H:%M:%S %Z})" if differs else stamp)
+    assert timeline_table(rows, zoned=True) == "\n".join(expected)
+    assert (
+        timeline_table(rows[:1], zoned=False)
+        == f"| {instants[0]:%Y-%m-%d %H:%M:%S} UTC | @{ALICE} | x |"
+    )
 
 
 def test_a_team_template_replaces_the_shipped_one(tmp_path: Path) -> None:
