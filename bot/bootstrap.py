@@ -103,6 +103,7 @@ async def build_runtime(
             alerts=settings.alerts,
             display_timezone=settings.display_timezone,
             postmortem_template=settings.postmortem_template,
+            postmortem_review_after=settings.postmortem_review_after,
         ),
         catalog=settings.catalog,
         drivers=HttpDrivers(outside),

@@ -205,5 +205,10 @@ class OfflineChat:
     async def open_modal(self, trigger_id: str, modal: Modal) -> None:
         self._refuse()
 
+    async def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str
+    ) -> str:
+        self._refuse()
+
     def _refuse(self) -> NoReturn:
         raise ChatError("the command line does not talk to Slack")

@@ -40,6 +40,7 @@ class Settings:
     stakeholder_channel: str | None = None
     display_timezone: str = "UTC"
     postmortem_template: Path | None = None  # a team's own Jinja2 template
+    postmortem_review_after: timedelta = timedelta(days=3)
     triage_reminder_minutes: int = 15
     catalog: Catalog = field(default_factory=lambda: Catalog([]))
     # Bearer tokens for /api/…, from STEADYHAND_API_TOKENS only: secrets stay out of the yml.
@@ -135,6 +136,7 @@ _KNOWN_KEYS = {
     "stakeholder_channel",
     "display_timezone",
     "postmortem_template",
+    "postmortem_review_after",
     "triage_reminder_minutes",
     "services",
     "known_good_after",
@@ -160,6 +162,8 @@ def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) 
         out["display_timezone"] = str(zone)
     if (template := raw.get("postmortem_template")) is not None:
         out["postmortem_template"] = _template_path(where, template)
+    if (review := raw.get("postmortem_review_after")) is not None:
+        out["postmortem_review_after"] = _duration(where, "postmortem_review_after", review)
     if (minutes := raw.get("triage_reminder_minutes")) is not None:
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
             raise ConfigError(
@@ -169,10 +173,7 @@ def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) 
     if (services := raw.get("services")) is not None:
         out["catalog"] = parse_catalog(where, services, environ)
     if (after := raw.get("known_good_after")) is not None:
-        try:
-            out["known_good_after"] = parse_duration(str(after))
-        except UsageError as exc:
-            raise ConfigError(f"{where}: known_good_after", str(exc)) from None
+        out["known_good_after"] = _duration(where, "known_good_after", after)
     if "roles" in raw:  # even empty: a section that names nobody is a mistake, not a default
         out["roles"] = parse_roles(where, raw["roles"])
     if (policy := raw.get("policy")) is not None:
@@ -184,6 +185,13 @@ def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) 
         out["grafana_timestamp_header"] = hooks.grafana_timestamp_header
         out["pagerduty_secrets"] = hooks.pagerduty_secrets
     return out
+
+
+def _duration(where: str, key: str, value: object) -> timedelta:
+    try:
+        return parse_duration(str(value))
+    except UsageError as exc:
+        raise ConfigError(f"{where}: {key}", str(exc)) from None
 
 
 def _template_path(where: str, value: object) -> Path:

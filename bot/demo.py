@@ -29,6 +29,7 @@ from bot.slack.ids import (
 from bot.stage import Stage, sandbox_stage
 
 TITLE = "Answers cite the retired refund policy"
+PLAYED_FOR = timedelta(hours=4, minutes=20)
 
 # The played team: Alice and Bob are on call, Carol approves; prompt rollbacks need approval,
 # and every applied action is checked by the eval endpoint EVAL_URL_SETTING points at.
@@ -60,16 +61,28 @@ def check_runbooks_dir(runbooks_dir: Path) -> None:
 
 
 async def play(runbooks_dir: Path = Path("runbooks")) -> str:
+    """The conversation, then the draft post-mortem the bot uploaded at the end."""
     with tempfile.TemporaryDirectory(prefix="steadyhand-demo-") as tmp:
-        # The played incident takes about 80 minutes from the bad change; end it about now.
-        clock = ManualClock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=80))
+        # The script plays about 4 h 20 min, from the last known-good prompt to the resolution:
+        # start that long ago, so the story ends about now.
+        clock = ManualClock(datetime.now(UTC).replace(microsecond=0) - PLAYED_FOR)
         database_url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
         async with (
             demo_config(Path(tmp)) as env,
             sandbox_stage(database_url, clock, runbooks_dir=runbooks_dir, env=env) as stage,
         ):
             await script(stage)
-            return transcript(stage.sandbox)
+            return transcript(stage.sandbox) + "\n\n" + uploaded_postmortem(stage)
+
+
+def uploaded_postmortem(stage: Stage) -> str:
+    """The post-mortem file the bot uploaded when Bob resolved, under a heading line."""
+    workspace = stage.sandbox.workspace
+    upload = [f for f in workspace.files.values() if f.filename.startswith("postmortem-")][-1]
+    assert upload.content is not None
+    channels = ", ".join(f"#{workspace.channel(c).name}" for c in upload.shared_to)
+    heading = f"== {upload.filename}, as uploaded to {channels} =="
+    return heading + "\n\n" + upload.content.decode("utf-8")
 
 
 @asynccontextmanager
@@ -94,7 +107,7 @@ async def script(stage: Stage) -> None:
     """CI ships prompt v13; Alice opens a quality incident, works the checklist, Bob answers
     the five questions after the reminder, Alice asks to roll the prompt back from the list of
     changes, Carol approves, the eval endpoint verifies it, command passes to Bob, and he
-    resolves it."""
+    resolves it: the bot uploads the draft post-mortem."""
     deps = stage.runtime.deps
     await registry.mark_known_good(deps, "support-bot", "prompt", "v12", "ci", "passed evals")
     stage.clock.advance(timedelta(hours=3))

@@ -56,6 +56,12 @@ class Chat(Protocol):
 
     async def open_modal(self, trigger_id: str, modal: Modal) -> None: ...
 
+    async def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str
+    ) -> str:
+        """Share a file in the channel with `comment` as its message; return the file's ID."""
+        ...
+
 
 class IncidentRepo(Protocol):
     async def add(self, incident: Incident) -> None:

@@ -17,6 +17,16 @@ class Posted:
     versions: list[Message] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Uploaded:
+    channel: str
+    file_id: str
+    filename: str
+    content: bytes
+    title: str
+    comment: str
+
+
 class FakeChat:
     def __init__(self, taken_names: Sequence[str] = ()) -> None:
         self.channels: dict[str, str] = {f"C-{n}": n for n in taken_names}
@@ -25,6 +35,7 @@ class FakeChat:
         self.posted: list[Posted] = []
         self.ephemeral: list[tuple[str, str, Message]] = []
         self.modals: list[tuple[str, Modal]] = []
+        self.uploads: list[Uploaded] = []
 
     async def create_channel(self, name: str) -> str:
         if name in self.channels.values():
@@ -54,6 +65,13 @@ class FakeChat:
 
     async def open_modal(self, trigger_id: str, modal: Modal) -> None:
         self.modals.append((trigger_id, modal))
+
+    async def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str
+    ) -> str:
+        file_id = f"F{len(self.uploads) + 1:04d}"
+        self.uploads.append(Uploaded(channel, file_id, filename, content, title, comment))
+        return file_id
 
     def in_channel(self, channel: str) -> list[Message]:
         return [p.message for p in self.posted if p.channel == channel]

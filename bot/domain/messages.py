@@ -88,6 +88,14 @@ class IncidentResolved:
 
 
 @dataclass(frozen=True)
+class PostmortemReviewDue:
+    """To the commander, some days after resolution: review the draft post-mortem."""
+
+    incident: Incident
+    since_resolved: timedelta
+
+
+@dataclass(frozen=True)
 class StatusReport:
     incident: Incident
     now: datetime
@@ -167,6 +175,7 @@ Message = (
     | StatusUpdate
     | CommanderChanged
     | IncidentResolved
+    | PostmortemReviewDue
     | StatusReport
     | Notice
     | RunningReport

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 class ReminderKind(StrEnum):
     FIVE_QUESTIONS = "five_questions"
+    POSTMORTEM_REVIEW = "postmortem_review"  # the commander's review of the draft is due
 
 
 @dataclass(frozen=True)

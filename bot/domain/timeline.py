@@ -34,6 +34,8 @@ class EventType(StrEnum):
     ALERT_RESOLVED = "alert.resolved"
     ALERTS_ALL_RESOLVED = "alert.all_resolved"
     AUTO_ACTION = "alert.auto_action"  # data: outcome requested | dry_run | rate_limited | failed
+    POSTMORTEM_POSTED = "postmortem.posted"  # data: file_id, filename
+    REVIEW_REMINDED = "postmortem.review_reminded"
 
 
 @dataclass(frozen=True)

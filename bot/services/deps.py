@@ -25,6 +25,7 @@ class Policy:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     display_timezone: str = "UTC"  # an IANA name, checked by config
     postmortem_template: Path | None = None  # None: the shipped template
+    postmortem_review_after: timedelta = timedelta(days=3)  # resolution to the review reminder
 
 
 @dataclass(frozen=True)

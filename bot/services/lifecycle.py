@@ -1,13 +1,16 @@
-"""Status updates, handing over command, resolving, and the status report."""
+"""Status updates, handing over command, resolving (with the draft post-mortem), and the
+status report."""
 
 from __future__ import annotations
 
 from bot.domain import messages as m
 from bot.domain.errors import UsageError
 from bot.domain.incidents import Incident
+from bot.domain.reminders import Reminder, ReminderKind
 from bot.domain.timeline import EventType
 from bot.services.deps import Deps
 from bot.services.opening import topic
+from bot.services.postmortem_delivery import post_postmortem_on_resolution
 from bot.services.timeline import record
 
 MAX_UPDATE = 3000
@@ -71,6 +74,10 @@ async def resolve_incident(deps: Deps, incident: Incident, by: str, summary: str
     async with deps.uow() as uow:
         await uow.incidents.update(incident)
         await uow.reminders.cancel_for(incident.id)
+        review_due = now + deps.policy.postmortem_review_after
+        await uow.reminders.add(
+            Reminder(deps.new_id(), incident.id, ReminderKind.POSTMORTEM_REVIEW, review_due)
+        )
         await record(
             uow,
             incident.id,
@@ -85,6 +92,7 @@ async def resolve_incident(deps: Deps, incident: Incident, by: str, summary: str
     await _refresh_header(deps, incident)
     await deps.chat.set_topic(incident.channel_id, topic(incident))
     await deps.chat.post(incident.channel_id, m.IncidentResolved(incident, by))
+    await post_postmortem_on_resolution(deps, incident)
 
 
 def status_report(deps: Deps, incident: Incident) -> m.StatusReport:

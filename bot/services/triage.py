@@ -12,6 +12,7 @@ from bot.domain.triage import LAYER_LABELS, TriageAnswers
 from bot.services.deps import Deps
 from bot.services.lookup import incident_by_id
 from bot.services.opening import post_checklist, runbook_problem, topic
+from bot.services.postmortem_delivery import remind_review
 from bot.services.timeline import record
 
 
@@ -124,7 +125,8 @@ def _switched(previous: IncidentKind, kind: IncidentKind) -> str:
 
 
 async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
-    """Remind each incident whose five questions are unanswered when its reminder falls due.
+    """Send each durable reminder that has fallen due: the five questions still unanswered,
+    or the post-mortem review.
 
     One reminder per unit of work: claiming, posting and committing go together, so a post that
     fails for a passing reason rolls its claim back and the next run tries again (on PostgreSQL
@@ -151,6 +153,8 @@ async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
                     f"unanswered after {minutes} minutes",
                 )
                 sent += 1
+            elif due[0].kind is ReminderKind.POSTMORTEM_REVIEW and incident is not None:
+                sent += await remind_review(deps, uow, incident)
             await uow.commit()
     return sent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Message, Modal
@@ -89,6 +89,26 @@ class SlackChat:
         await _call(
             "views.open", self._client.views_open, trigger_id=trigger_id, view=render_modal(modal)
         )
+
+    async def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str
+    ) -> str:
+        # files_upload_v2 is exactly Slack's documented flow and nothing more:
+        # files.getUploadURLExternal, a POST of the bytes to the URL it returns (over the
+        # client's own aiohttp session), then files.completeUploadExternal with channel_id.
+        try:
+            response = await self._client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=comment,
+            )
+        except SlackApiError as exc:
+            raise _chat_error("the file upload", exc) from None
+        except SlackClientError as exc:  # the upload URL refused the bytes
+            raise ChatError(f"Slack refused the upload of {filename}: {exc}") from None
+        return str(response["file"]["id"])
 
 
 async def _call(method: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:

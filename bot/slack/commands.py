@@ -45,6 +45,11 @@ class Resolve:
 
 
 @dataclass(frozen=True)
+class PostPostmortem:
+    """Regenerate the post-mortem from the timeline and upload it again."""
+
+
+@dataclass(frozen=True)
 class ShowRunning:
     service: str | None  # None: the incident's service, or the only one declared
 
@@ -108,6 +113,7 @@ Command = (
     | Update
     | HandOver
     | Resolve
+    | PostPostmortem
     | ShowRunning
     | ShowChanges
     | MarkKnownGood
@@ -142,6 +148,10 @@ def parse(text: str) -> Command:
         return HandOver(_user(rest))
     if sub == "resolve":
         return Resolve(rest)
+    if sub == "postmortem":
+        if rest:
+            raise UsageError("`/incident postmortem` takes nothing after it.")
+        return PostPostmortem()
     if sub == "running":
         return _running(rest)
     if sub == "changes":

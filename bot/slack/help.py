@@ -46,6 +46,11 @@ HELP_LINES = (
         "/incident resolve prompt v13 rolled back to v12; evals back above 0.85",
     ),
     HelpLine(
+        "/incident postmortem",
+        "Assemble the post-mortem from the timeline again and post it here as a Markdown file.",
+        "/incident postmortem",
+    ),
+    HelpLine(
         "/incident running [service]",
         "Show what a service runs now: versions, flags, last change and last known-good "
         "per component. In an incident channel, the incident's service.",

@@ -31,9 +31,15 @@ def test_demo_prints_the_conversation(
         "handed the incident commander role to @bob",
         "*Status report*",
         "*Resolved* by @bob",
+        "📝 Draft post-mortem. Time to acknowledge 2m 00s",  # the file's message
+        "[file: Post-mortem: Answers cite the retired refund policy]",
+        "# Post-mortem: Answers cite the retired refund policy",
+        "| Time to mitigate | 19m 00s |",
     ):
         assert expected in out, expected
     assert out.index("*Status update*") < out.index("*Resolved*")
+    heading = out.index("== postmortem-")
+    assert out.index("*Resolved*") < heading < out.index("# Post-mortem:")
 
 
 def test_demo_without_runbooks_says_which_setting(

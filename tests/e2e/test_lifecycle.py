@@ -57,7 +57,8 @@ async def test_commander_handover_and_resolve(stage: Stage, clock: ManualClock) 
     )
     assert "Resolved" in text_of(stage.sandbox.messages(channel.id)[0])
     assert "resolved" in stage.sandbox.channel(channel.id).topic.value
-    assert "Tool schema v7 restored" in text_of(stage.sandbox.messages(channel.id)[-1])
+    resolved = stage.sandbox.messages(channel.id)[-2]  # the post-mortem's file comes last
+    assert "Tool schema v7 restored" in text_of(resolved)
 
     await stage.command("bob", channel.id, "resolve again")
     assert "resolved" in stage.sandbox.ephemerals(BOB, channel.id)[-1]["text"].lower()
@@ -107,6 +108,7 @@ async def test_the_timeline_records_everything_with_actor_and_time(
         EventType.STATUS_UPDATE,
         EventType.COMMANDER_CHANGED,
         EventType.RESOLVED,
+        EventType.POSTMORTEM_POSTED,
     ]
     assert [e.at for e in events] == sorted(e.at for e in events)
     assert all(e.at.utcoffset() == timedelta(0) for e in events)

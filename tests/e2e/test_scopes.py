@@ -36,3 +36,5 @@ async def test_every_scope_used_is_granted_and_every_granted_scope_used(
             assert accepted & granted, f"{method} needs one of {sorted(accepted)}"
             used |= accepted & granted
     assert granted - {"commands"} == used, "granted but never needed"
+    assert {"files.getUploadURLExternal", "files.completeUploadExternal"} <= methods
+    assert "files:write" in used  # the draft post-mortem, uploaded on resolution

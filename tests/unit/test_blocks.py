@@ -38,6 +38,7 @@ from bot.domain.messages import (
     Modal,
     Notice,
     OpenIncidentModal,
+    PostmortemReviewDue,
     RunbookSwitchOffer,
     RunningReport,
     StatusReport,
@@ -220,6 +221,7 @@ def example_messages() -> dict[str, Message]:
         "commander, taken": CommanderChanged("U0ALICE", "U0BOB", "U0BOB"),
         "resolved": IncidentResolved(resolved, "U0BOB"),
         "resolved, no summary": IncidentResolved(replace(resolved, summary=None), "U0BOB"),
+        "post-mortem review due": PostmortemReviewDue(resolved, timedelta(days=3)),
         "report": StatusReport(make_incident(), OPENED + timedelta(minutes=65)),
         "report, answered": StatusReport(answered, OPENED + timedelta(minutes=65)),
         "notice": Notice("Step 3 checked."),
@@ -652,3 +654,13 @@ def test_splitting_keeps_every_character_within_the_limit(seed: int) -> None:
     assert all(0 < len(c) <= 500 for c in chunks)
     assert "".join("".join(chunks).split()) == "".join(text.split())
     assert "<@U0ALICE>" not in text or all(c.count("<") == c.count(">") for c in chunks)
+
+
+def test_the_review_reminder_mentions_the_commander_and_the_command() -> None:
+    resolved = make_incident(
+        status=IncidentStatus.RESOLVED, resolved_at=OPENED + timedelta(hours=1)
+    )
+    rendered = render(PostmortemReviewDue(resolved, timedelta(days=3)))
+    text = all_text(rendered.blocks)
+    assert rendered.text.startswith(f"<@{resolved.commander}>, the post-mortem review is due")
+    assert "resolved 3d 00h 00m ago" in text and "`/incident postmortem`" in text

@@ -21,6 +21,7 @@ from bot.slack import commands as c
         ("commander <@W0BOB>", c.HandOver("W0BOB")),
         ("resolve", c.Resolve("")),
         ("resolve prompt v12 restored", c.Resolve("prompt v12 restored")),
+        ("postmortem", c.PostPostmortem()),
         ("help", c.ShowHelp()),
         ("", c.ShowHelp()),
         ("running", c.ShowRunning(None)),
@@ -88,12 +89,17 @@ def test_every_example_in_help_parses() -> None:
     from bot.slack.help import HELP_LINES
 
     assert set(c.SUBCOMMANDS) == {
-        *("open", "status", "update", "commander", "resolve", "help"),
+        *("open", "status", "update", "commander", "resolve", "postmortem", "help"),
         *("running", "changes", "known-good"),
         *("rollback", "flag", "kill", "dry-run"),
     }
     for line in HELP_LINES:
         c.parse(line.example.removeprefix("/incident ").replace("@alice", "<@U0ALICE|alice>"))
+
+
+def test_postmortem_takes_no_arguments() -> None:
+    with pytest.raises(UsageError, match="takes nothing after it"):
+        c.parse("postmortem now")
 
 
 @pytest.mark.parametrize("text", ["changes search soon", "changes 0h", "changes search 24x"])

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ def test_defaults() -> None:
     assert settings.port == 3000
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.config_path is None
+    assert settings.postmortem_review_after == timedelta(days=3)
 
 
 @pytest.mark.parametrize(
@@ -51,12 +53,14 @@ def test_config_file(tmp_path: Path) -> None:
     path.write_text(
         "stakeholder_channel: C0STAKE\ndisplay_timezone: Europe/Paris\n"
         "triage_reminder_minutes: 10\nservices: [support-bot, search]\n"
+        "postmortem_review_after: 36h\n"
     )
     settings = load_settings({**GOOD, "STEADYHAND_CONFIG": str(path)})
     assert settings.stakeholder_channel == "C0STAKE"
     assert settings.display_timezone == "Europe/Paris"
     assert settings.triage_reminder_minutes == 10
     assert settings.catalog.names == ("support-bot", "search")
+    assert settings.postmortem_review_after == timedelta(hours=36)
 
 
 @pytest.mark.parametrize(
@@ -64,6 +68,7 @@ def test_config_file(tmp_path: Path) -> None:
     [
         ("display_timezone: Mars/Olympus\n", "display_timezone"),
         ("triage_reminder_minutes: soon\n", "triage_reminder_minutes"),
+        ("postmortem_review_after: soon\n", "postmortem_review_after"),
         ("services: 3\n", "services"),
         ("[unclosed\n", "YAML"),
         ("- a list\n", "mapping"),

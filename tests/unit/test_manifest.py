@@ -37,4 +37,5 @@ def test_bot_scopes_are_the_ones_used_and_no_more() -> None:
         "channels:manage",
         "channels:join",
         "usergroups:read",  # bot/slack/directory.py: roles may name user groups
+        "files:write",  # bot/slack/chat.py: the draft post-mortem is uploaded
     }

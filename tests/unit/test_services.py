@@ -215,7 +215,11 @@ async def test_handing_over_and_resolving() -> None:
     with pytest.raises(Conflict):
         await lifecycle.resolve_incident(deps, stored, "U2", None)
     kinds = await events(deps, incident.id)
-    assert kinds[-2:] == [EventType.COMMANDER_CHANGED, EventType.RESOLVED]
+    assert kinds[-3:] == [
+        EventType.COMMANDER_CHANGED,
+        EventType.RESOLVED,
+        EventType.POSTMORTEM_POSTED,
+    ]
     deps.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
     assert await triage.send_due_reminders(deps) == 0  # resolved: no reminder
 

@@ -25,6 +25,7 @@ from bot.domain.messages import (
     Modal,
     Notice,
     OpenIncidentModal,
+    PostmortemReviewDue,
     RunbookSwitchOffer,
     RunningReport,
     StatusReport,
@@ -39,6 +40,7 @@ from bot.slack.blocks.incident import (
     render_commander_changed,
     render_incident_header,
     render_incident_resolved,
+    render_postmortem_review_due,
     render_status_update,
 )
 from bot.slack.blocks.kit import MESSAGE_BLOCKS_MAX, RenderedMessage
@@ -76,6 +78,8 @@ def render(message: Message) -> RenderedMessage:
             return render_commander_changed(message)
         case IncidentResolved():
             return render_incident_resolved(message)
+        case PostmortemReviewDue():
+            return render_postmortem_review_due(message)
         case StatusReport():
             return render_status_report(message)
         case Notice():

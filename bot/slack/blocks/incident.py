@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind
-from bot.domain.messages import CommanderChanged, IncidentHeader, IncidentResolved, StatusUpdate
+from bot.domain.messages import (
+    CommanderChanged,
+    IncidentHeader,
+    IncidentResolved,
+    PostmortemReviewDue,
+    StatusUpdate,
+)
 from bot.domain.runbooks import Runbook
 from bot.slack.blocks.kit import (
     MESSAGE_BLOCKS_MAX,
@@ -105,3 +111,15 @@ def render_incident_resolved(message: IncidentResolved) -> RenderedMessage:
         when += f" · resolved {date_token(incident.resolved_at)}"
     blocks.append(context(when))
     return RenderedMessage(notification(f"Resolved{took}: {incident.title}"), blocks)
+
+
+def render_postmortem_review_due(message: PostmortemReviewDue) -> RenderedMessage:
+    incident = message.incident
+    line = (
+        f"📝 {mention(incident.commander)}, the post-mortem review of "
+        f"*{escape(incident.title)}* is due: it was resolved "
+        f"{duration(message.since_resolved)} ago."
+    )
+    hint = "`/incident postmortem` posts a fresh draft from the timeline."
+    fallback = f"{mention(incident.commander)}, the post-mortem review is due: {incident.title}"
+    return RenderedMessage(notification(fallback), [section(line), context(hint)])

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.messages import Help, Message, Notice, OpenIncidentModal
-from bot.services import asking, lifecycle, registry_reports
+from bot.services import asking, lifecycle, postmortem_delivery, registry_reports
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
@@ -91,4 +91,6 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
             await lifecycle.hand_over_command(deps, incident, new_commander, user)
         case c.Resolve(summary):
             await lifecycle.resolve_incident(deps, incident, user, summary)
+        case c.PostPostmortem():
+            await postmortem_delivery.post_postmortem(deps, incident, user)
     return None
