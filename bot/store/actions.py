@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.domain.actions import (
     Action,
@@ -100,14 +101,42 @@ class SqlActionRepo:
         )
 
     async def claim_expired(self, now: datetime, limit: int = 50) -> list[ActionRequest]:
+        return await self._claim(
+            RequestStatus.PENDING,
+            ActionRequestRow.expires_at,
+            now,
+            limit,
+            status=RequestStatus.EXPIRED.value,
+            decided_at=now,
+        )
+
+    async def claim_stuck(self, before: datetime, outcome: str) -> list[ActionRequest]:
+        return await self._claim(
+            RequestStatus.APPLYING,
+            ActionRequestRow.applying_since,
+            before,
+            50,
+            status=RequestStatus.FAILED.value,
+            outcome=outcome,
+        )
+
+    async def _claim(
+        self,
+        from_status: RequestStatus,
+        due: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None],
+        by: datetime,
+        limit: int,
+        **values: Any,
+    ) -> list[ActionRequest]:
+        """Requests in `from_status` whose `due` time is at or before `by`, moved by `values`, for
+        this process alone (SKIP LOCKED on PostgreSQL), oldest first."""
         # Lock the batch first, then update exactly it: PostgreSQL may re-run a LIMIT subquery
         # inside `UPDATE … WHERE id IN (…)` once per row, which would ignore the limit.
-        pending = RequestStatus.PENDING.value
         ids = list(
             await self._session.scalars(
                 select(ActionRequestRow.id)
-                .where(ActionRequestRow.status == pending, ActionRequestRow.expires_at <= now)
-                .order_by(ActionRequestRow.expires_at, ActionRequestRow.id)
+                .where(ActionRequestRow.status == from_status.value, due <= by)
+                .order_by(due, ActionRequestRow.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -119,8 +148,8 @@ class SqlActionRepo:
         ids = list(
             await self._session.scalars(
                 update(ActionRequestRow)
-                .where(ActionRequestRow.id.in_(ids), ActionRequestRow.status == pending)
-                .values(status=RequestStatus.EXPIRED.value, decided_at=now)
+                .where(ActionRequestRow.id.in_(ids), ActionRequestRow.status == from_status.value)
+                .values(**values)
                 .returning(ActionRequestRow.id)
                 .execution_options(synchronize_session=False)
             )
@@ -130,42 +159,7 @@ class SqlActionRepo:
         rows = await self._session.scalars(
             select(ActionRequestRow)
             .where(ActionRequestRow.id.in_(ids))
-            .order_by(ActionRequestRow.expires_at, ActionRequestRow.id)
-            .execution_options(populate_existing=True)
-        )
-        return [_request(row) for row in rows]
-
-    async def claim_stuck(self, before: datetime, outcome: str) -> list[ActionRequest]:
-        applying = RequestStatus.APPLYING.value
-        ids = list(
-            await self._session.scalars(
-                select(ActionRequestRow.id)
-                .where(
-                    ActionRequestRow.status == applying, ActionRequestRow.applying_since <= before
-                )
-                .order_by(ActionRequestRow.applying_since, ActionRequestRow.id)
-                .limit(50)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        if not ids:
-            return []
-        # SQLite takes no lock on the SELECT: the guard and RETURNING keep to what we claimed.
-        ids = list(
-            await self._session.scalars(
-                update(ActionRequestRow)
-                .where(ActionRequestRow.id.in_(ids), ActionRequestRow.status == applying)
-                .values(status=RequestStatus.FAILED.value, outcome=outcome)
-                .returning(ActionRequestRow.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        if not ids:
-            return []
-        rows = await self._session.scalars(
-            select(ActionRequestRow)
-            .where(ActionRequestRow.id.in_(ids))
-            .order_by(ActionRequestRow.applying_since, ActionRequestRow.id)
+            .order_by(due, ActionRequestRow.id)
             .execution_options(populate_existing=True)
         )
         return [_request(row) for row in rows]

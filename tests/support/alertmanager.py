@@ -19,25 +19,22 @@ import functools
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
-import pytest
+
+from tests.support.processes import free_port, stop, unavailable, wait_until_answers
 
 PACKAGE = "prometheus-alertmanager"
 SYSTEM_BINARY = Path("/usr/bin/prometheus-alertmanager")
 APT_TIMEOUT_SECONDS = 600
 START_TIMEOUT_SECONDS = 30
-STOP_TIMEOUT_SECONDS = 10
-POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ def running_alertmanager(
     config_path = work_dir / "alertmanager.yml"
     config = _config(webhook_url, bearer_token, group_wait, group_interval, repeat_interval)
     config_path.write_text(json.dumps(config, indent=2) + "\n")  # JSON is YAML
-    port = _free_port()
+    port = free_port()
     log_path = work_dir / "alertmanager.log"
     command = [
         str(binary),
@@ -108,10 +105,12 @@ def running_alertmanager(
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(url, process, log_path)
+        wait_until_answers(
+            "alertmanager", f"{url}/-/ready", process, log_path, START_TIMEOUT_SECONDS
+        )
         yield AlertmanagerServer(url)
     finally:
-        _stop(process)
+        stop(process)
 
 
 @functools.cache
@@ -124,14 +123,26 @@ def alertmanager_binary() -> Path:
     if SYSTEM_BINARY.exists():
         return SYSTEM_BINARY
     if shutil.which("apt-get") is None:
-        _unavailable(f"no alertmanager on PATH, and no apt-get to install {PACKAGE}")
+        unavailable(
+            "Alertmanager",
+            "STEADYHAND_REQUIRE_ALERTMANAGER",
+            f"no alertmanager on PATH, and no apt-get to install {PACKAGE}",
+        )
     if os.geteuid() != 0:
-        _unavailable(f"no alertmanager on PATH; run `sudo apt-get install {PACKAGE}`")
+        unavailable(
+            "Alertmanager",
+            "STEADYHAND_REQUIRE_ALERTMANAGER",
+            f"no alertmanager on PATH; run `sudo apt-get install {PACKAGE}`",
+        )
     install = ("install", "-y", "--no-install-recommends", PACKAGE)
     if not _apt(*install):  # no package lists yet, as on a fresh machine
         _apt("update")
         if not _apt(*install):
-            _unavailable(f"apt-get install {PACKAGE} failed, even after apt-get update")
+            unavailable(
+                "Alertmanager",
+                "STEADYHAND_REQUIRE_ALERTMANAGER",
+                f"apt-get install {PACKAGE} failed, even after apt-get update",
+            )
     return SYSTEM_BINARY
 
 
@@ -179,53 +190,3 @@ def _config(
         },
         "receivers": [{"name": "steadyhand", "webhook_configs": [webhook]}],
     }
-
-
-def _unavailable(reason: str) -> NoReturn:
-    # CI sets STEADYHAND_REQUIRE_ALERTMANAGER=1: there a missing prerequisite fails instead of
-    # skipping, so the Alertmanager tests cannot quietly stop running.
-    if os.environ.get("STEADYHAND_REQUIRE_ALERTMANAGER") == "1":
-        pytest.fail(f"Alertmanager tests are required here, but {reason}")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    with httpx.Client(trust_env=False, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"alertmanager exited with {process.returncode} before it was ready; "
-                    f"its log ends:\n{_tail(log_path)}"
-                )
-            try:
-                if client.get(f"{url}/-/ready").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(POLL_SECONDS)
-    raise RuntimeError(
-        f"alertmanager did not answer {url}/-/ready within {START_TIMEOUT_SECONDS} s; "
-        f"its log ends:\n{_tail(log_path)}"
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _tail(log_path: Path, lines: int = 40) -> str:
-    text = log_path.read_text(errors="replace") if log_path.exists() else "(no log)"
-    return "\n".join(text.splitlines()[-lines:])

@@ -19,26 +19,23 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.engine import make_url
 
 from tests.support.databases import POSTGRES_URL_VARIABLE, fresh_database
+from tests.support.processes import free_port, stop, unavailable, wait_until_answers
 
 UNLEASH_VERSION = "7.5.1"  # 7.6 and later need Node 22
 ADMIN_TOKEN = "*:*.steadyhand-test-admin"
 BACKEND_TOKEN = "*:production.steadyhand-test-backend"
 INSTALL_TIMEOUT_SECONDS = 600
 START_TIMEOUT_SECONDS = 90
-STOP_TIMEOUT_SECONDS = 10
-POLL_SECONDS = 0.1
 ENVIRONMENT = "production"  # the Unleash environment the tests drive
 
 
@@ -54,14 +51,22 @@ def running_unleash(log_dir: Path) -> Iterator[UnleashServer]:
     """A started unleash-server with an empty database; its output goes to `log_dir`."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        _unavailable("node and npm are needed to run unleash-server; install Node.js 20 or later")
+        unavailable(
+            "Unleash",
+            "STEADYHAND_REQUIRE_UNLEASH",
+            "node and npm are needed to run unleash-server; install Node.js 20 or later",
+        )
     postgres = os.environ.get(POSTGRES_URL_VARIABLE)
     if not postgres:
-        _unavailable(f"{POSTGRES_URL_VARIABLE} is not set; Unleash needs PostgreSQL")
+        unavailable(
+            "Unleash",
+            "STEADYHAND_REQUIRE_UNLEASH",
+            f"{POSTGRES_URL_VARIABLE} is not set; Unleash needs PostgreSQL",
+        )
     _skip_unless_reachable(postgres)
     server_js = install_unleash(npm)
     with _fresh_postgres() as database_url:
-        port = _free_port()
+        port = free_port()
         log_path = log_dir / "unleash.log"
         env = {
             **os.environ,
@@ -90,10 +95,12 @@ def running_unleash(log_dir: Path) -> Iterator[UnleashServer]:
             )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(url, process, log_path)
+            wait_until_answers(
+                "unleash-server", f"{url}/health", process, log_path, START_TIMEOUT_SECONDS
+            )
             yield UnleashServer(url, ADMIN_TOKEN, BACKEND_TOKEN)
         finally:
-            _stop(process)
+            stop(process)
 
 
 def install_unleash(npm: str, version: str = UNLEASH_VERSION) -> Path:
@@ -142,17 +149,11 @@ def _skip_unless_reachable(postgres: str) -> None:
     try:
         socket.create_connection((host, port), timeout=3).close()
     except OSError as error:
-        _unavailable(
-            f"PostgreSQL at {host}:{port} ({POSTGRES_URL_VARIABLE}) is unreachable: {error}"
+        unavailable(
+            "Unleash",
+            "STEADYHAND_REQUIRE_UNLEASH",
+            f"PostgreSQL at {host}:{port} ({POSTGRES_URL_VARIABLE}) is unreachable: {error}",
         )
-
-
-def _unavailable(reason: str) -> NoReturn:
-    # CI sets STEADYHAND_REQUIRE_UNLEASH=1: there a missing prerequisite fails instead of
-    # skipping, so the Unleash tests cannot quietly stop running.
-    if os.environ.get("STEADYHAND_REQUIRE_UNLEASH") == "1":
-        pytest.fail(f"Unleash tests are required here, but {reason}")
-    pytest.skip(reason)
 
 
 @contextmanager
@@ -165,48 +166,6 @@ def _fresh_postgres() -> Iterator[str]:
             yield make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         finally:
             runner.run(database.__aexit__(None, None, None))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    with httpx.Client(trust_env=False, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"unleash-server exited with {process.returncode} before it was healthy; "
-                    f"its log ends:\n{_tail(log_path)}"
-                )
-            try:
-                if client.get(f"{url}/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(POLL_SECONDS)
-    raise RuntimeError(
-        f"unleash-server did not answer {url}/health within {START_TIMEOUT_SECONDS} s; "
-        f"its log ends:\n{_tail(log_path)}"
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _tail(log_path: Path, lines: int = 40) -> str:
-    text = log_path.read_text(errors="replace") if log_path.exists() else "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
 
 
 @dataclass
