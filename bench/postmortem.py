@@ -6,13 +6,18 @@ with approvals, applies and verifications, deploys recorded while it was open, a
 recorded late (their own time earlier than the one before). Two measurements:
 
 (a) in process: `assemble` then `render_postmortem`, from events already in memory;
-(b) through the store: the events in a temporary SQLite file, timing `postmortem_markdown`
-    (the read of the incident, its timeline and the changes before it, then (a)).
+(b) through the store: the events in a temporary SQLite file (and, with --postgres, in a
+    temporary PostgreSQL database made on that server and dropped after), timing
+    `postmortem_markdown` (the read of the incident, its timeline and the changes before it,
+    then (a)).
 
-Peak memory is tracemalloc's peak for (a) (a separate run, as tracing slows Python down) and
-the process's maximum resident set size (getrusage) at the end.
+Peak memory is tracemalloc's peak for (a) and for each (b) (separate runs, as tracing slows
+Python down) and the process's maximum resident set size (getrusage) at the end.
 
-    python bench/postmortem.py [--events 50000] [--runs 5]
+    python bench/postmortem.py [--events 50000] [--runs 5] [--postgres URL]
+
+e.g. --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test (a role that may create
+databases).
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from _common import fresh_database
 from sqlalchemy import insert
 
 from bot.cli_registry import OfflineChat
@@ -186,10 +191,14 @@ def in_process(incident: Incident, events: list[TimelineEvent], changes: list[Ch
 
 
 async def through_store(
-    incident: Incident, events: list[TimelineEvent], changes: list[Change], runs: int
-) -> list[float]:
-    with tempfile.TemporaryDirectory(prefix="steadyhand-bench-") as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+    database: AbstractAsyncContextManager[str],
+    incident: Incident,
+    events: list[TimelineEvent],
+    changes: list[Change],
+    runs: int,
+) -> tuple[list[float], int]:
+    """The time of each run, and the peak memory allocated in one more (traced) run."""
+    async with database as url:
         await upgrade_database(url)
         engine = create_engine(url)
         try:
@@ -228,12 +237,16 @@ async def through_store(
                 markdown = await postmortem_markdown(deps, incident.id)
                 times.append(time.perf_counter() - start)
             assert markdown.count("\n") > len(events)
-            return times
+            tracemalloc.start()  # a separate run: tracing slows Python down
+            await postmortem_markdown(deps, incident.id)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            return times, peak
         finally:
             await engine.dispose()
 
 
-def main(count: int, runs: int) -> None:
+def main(count: int, runs: int, postgres: str | None) -> None:
     incident, events, changes = build(count)
     print(f"incident with {len(events):,} timeline events, {len(changes)} changes before")
 
@@ -257,8 +270,14 @@ def main(count: int, runs: int) -> None:
     tracemalloc.stop()
     print(f"    peak memory allocated while assembling and rendering: {peak / 2**20:.0f} MiB")
 
-    store_times = asyncio.run(through_store(incident, events, changes, runs))
-    print(f"(b) through SQLite, postmortem_markdown: {_ms(store_times)} (median of {runs})")
+    databases: dict[str, str | None] = {"SQLite": None}
+    if postgres:
+        databases["PostgreSQL"] = postgres
+    for name, server in databases.items():
+        database = fresh_database(server)
+        times, peak = asyncio.run(through_store(database, incident, events, changes, runs))
+        print(f"(b) through {name}, postmortem_markdown: {_ms(times)} (median of {runs})")
+        print(f"    peak memory allocated reading, assembling, rendering: {peak / 2**20:.0f} MiB")
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
     print(f"process max RSS: {maxrss * scale / 2**20:.0f} MiB (includes the events held in memory)")
@@ -272,5 +291,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--postgres", metavar="URL", help="also through this PostgreSQL server")
     arguments = parser.parse_args()
-    main(arguments.events, arguments.runs)
+    main(arguments.events, arguments.runs, arguments.postgres)
