@@ -33,6 +33,7 @@ from bot.slack.app import build_bolt_app
 from bot.slack.background import Background
 from bot.slack.chat import SlackChat
 from bot.slack.directory import SlackDirectory
+from bot.slack.history import SlackMessages
 from bot.slack.listening import Listening
 from bot.slack.responses import ResponseUrls
 from bot.store.database import create_engine, normalize_url
@@ -104,11 +105,13 @@ async def build_runtime(
             display_timezone=settings.display_timezone,
             postmortem_template=settings.postmortem_template,
             postmortem_review_after=settings.postmortem_review_after,
+            pin_reaction=settings.pin_reaction,
         ),
         catalog=settings.catalog,
         drivers=HttpDrivers(outside),
         verifier=HttpVerifier(outside),
         directory=SlackDirectory(client, clock),
+        messages=SlackMessages(client),
     )
     metrics = Metrics()
     background = Background()

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.cli_registry import add_commands as add_registry_commands
 from bot.domain.errors import ConfigError
@@ -17,6 +17,8 @@ from bot.domain.errors import ConfigError
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.services.deps import Deps
+
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     postmortem.add_argument("incident", help="the incident's ID")
     postmortem.add_argument("-o", "--output", type=Path, help="write to this file instead")
+    postmortem.add_argument(
+        "--picture", type=Path, metavar="FILE", help="also write its timeline picture (PNG) here"
+    )
     postmortem.set_defaults(run=_postmortem)
 
     demo = sub.add_parser("demo", help="play an incident against the built-in sandbox Slack")
@@ -122,29 +127,46 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _postmortem(args: argparse.Namespace) -> int:
     from bot.config import load_settings
     from bot.domain.errors import NotFound
-    from bot.services.postmortem import postmortem_markdown
+    from bot.services.postmortem import postmortem_draft
 
     settings = load_settings(os.environ, require_slack=False)
+    drawing = args.picture is not None
     try:
-        markdown = asyncio.run(
-            _offline(settings, lambda deps: postmortem_markdown(deps, args.incident))
+        draft = asyncio.run(
+            _offline(settings, lambda deps: postmortem_draft(deps, args.incident, picture=drawing))
         )
     except NotFound as exc:
         print(f"steadyhand: {exc}", file=sys.stderr)
         return 2
     if args.output is None:
-        sys.stdout.write(markdown)
-        return 0
-    try:
-        args.output.write_text(markdown, encoding="utf-8")
-    except OSError as exc:
-        print(f"steadyhand: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        sys.stdout.write(draft.markdown)
+    elif not _write(args.output, draft.markdown.encode("utf-8")):
         return 2
-    print(f"wrote the post-mortem of {args.incident} to {args.output}")
+    else:
+        print(f"wrote the post-mortem of {args.incident} to {args.output}")
+    if not drawing:
+        return 0
+    if draft.picture is None:
+        print("steadyhand: the timeline picture could not be drawn (see the log)", file=sys.stderr)
+        return 1
+    if not _write(args.picture, draft.picture):
+        return 2
+    # Not on stdout when the Markdown is there: it would end up in the file it is piped to.
+    said = sys.stderr if args.output is None else sys.stdout
+    print(f"wrote the timeline picture of {args.incident} to {args.picture}", file=said)
     return 0
 
 
-async def _offline(settings: Settings, work: Callable[[Deps], Awaitable[str]]) -> str:
+def _write(path: Path, content: bytes) -> bool:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        print(f"steadyhand: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
+async def _offline(settings: Settings, work: Callable[[Deps], Awaitable[T]]) -> T:
     """Run a use case on the database alone: no Slack, no scheduler."""
     from bot.cli_registry import OfflineChat
     from bot.clock import SystemClock

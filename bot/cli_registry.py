@@ -19,7 +19,7 @@ from bot.domain.messages import Message, Modal
 from bot.domain.registry import parse_duration
 from bot.domain.runbooks import RunbookLibrary
 from bot.domain.triage_context import describe_change
-from bot.ports import ChatError
+from bot.ports import ChatError, Upload
 from bot.services import registry
 from bot.services.deps import Deps, Policy
 from bot.services.service_catalog import refresh_catalog, register_service
@@ -205,9 +205,7 @@ class OfflineChat:
     async def open_modal(self, trigger_id: str, modal: Modal) -> None:
         self._refuse()
 
-    async def upload_file(
-        self, channel: str, filename: str, content: bytes, title: str, comment: str
-    ) -> str:
+    async def upload_files(self, channel: str, files: Sequence[Upload], comment: str) -> list[str]:
         self._refuse()
 
     def _refuse(self) -> NoReturn:

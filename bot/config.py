@@ -21,6 +21,7 @@ from bot.config_services import parse_catalog
 from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.alert_rules import AlertSettings
 from bot.domain.errors import ConfigError, UsageError
+from bot.domain.findings import DEFAULT_PIN_REACTION, reaction_name
 from bot.domain.registry import Catalog, parse_duration
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./steadyhand.db"
@@ -41,6 +42,7 @@ class Settings:
     display_timezone: str = "UTC"
     postmortem_template: Path | None = None  # a team's own Jinja2 template
     postmortem_review_after: timedelta = timedelta(days=3)
+    pin_reaction: str = DEFAULT_PIN_REACTION
     triage_reminder_minutes: int = 15
     catalog: Catalog = field(default_factory=lambda: Catalog([]))
     # Bearer tokens for /api/…, from STEADYHAND_API_TOKENS only: secrets stay out of the yml.
@@ -137,6 +139,7 @@ _KNOWN_KEYS = {
     "display_timezone",
     "postmortem_template",
     "postmortem_review_after",
+    "pin_reaction",
     "triage_reminder_minutes",
     "services",
     "known_good_after",
@@ -164,6 +167,11 @@ def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) 
         out["postmortem_template"] = _template_path(where, template)
     if (review := raw.get("postmortem_review_after")) is not None:
         out["postmortem_review_after"] = _duration(where, "postmortem_review_after", review)
+    if (reaction := raw.get("pin_reaction")) is not None:
+        try:
+            out["pin_reaction"] = reaction_name(str(reaction))
+        except UsageError as exc:
+            raise ConfigError(f"{where}: pin_reaction", str(exc)) from None
     if (minutes := raw.get("triage_reminder_minutes")) is not None:
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
             raise ConfigError(

@@ -23,6 +23,7 @@ from bot.slack.ids import (
     ACTION_APPROVE,
     ACTION_OPEN_TRIAGE,
     ACTION_ROLLBACK_CHANGE,
+    ACTION_SORT_EXAMPLE,
     CALLBACK_FIVE_QUESTIONS,
     step_action_id,
 )
@@ -78,7 +79,8 @@ async def play(runbooks_dir: Path = Path("runbooks")) -> str:
 def uploaded_postmortem(stage: Stage) -> str:
     """The post-mortem file the bot uploaded when Bob resolved, under a heading line."""
     workspace = stage.sandbox.workspace
-    upload = [f for f in workspace.files.values() if f.filename.startswith("postmortem-")][-1]
+    markdown = [f for f in workspace.files.values() if f.filename.endswith(".md")]
+    upload = markdown[-1]
     assert upload.content is not None
     channels = ", ".join(f"#{workspace.channel(c).name}" for c in upload.shared_to)
     heading = f"== {upload.filename}, as uploaded to {channels} =="
@@ -105,7 +107,8 @@ async def demo_config(folder: Path, extra: str = "") -> AsyncIterator[dict[str, 
 
 async def script(stage: Stage) -> None:
     """CI ships prompt v13; Alice opens a quality incident, works the checklist, Bob answers
-    the five questions after the reminder, Alice asks to roll the prompt back from the list of
+    the five questions after the reminder, they pin what they see and keep a failed example,
+    Alice asks to roll the prompt back from the list of
     changes, Carol approves, the eval endpoint verifies it, command passes to Bob, and he
     resolves it: the bot uploads the draft post-mortem."""
     deps = stage.runtime.deps
@@ -151,6 +154,7 @@ async def script(stage: Stage) -> None:
         },
     )
     await stage.settle()
+    await keep_findings(stage, channel.id)
 
     stage.clock.advance(timedelta(minutes=2))
     await stage.command("alice", channel.id, "changes")
@@ -168,5 +172,26 @@ async def script(stage: Stage) -> None:
     )
     await stage.command("alice", channel.id, "commander <@U_BOB|bob>")
     await stage.command("bob", channel.id, "status")
-    stage.clock.advance(timedelta(minutes=10))
+    stage.clock.advance(timedelta(minutes=5))
+    await stage.command(
+        "bob", channel.id, "followup <@U_CAROL|carol> gate prompt releases on the refund eval set"
+    )
+    stage.clock.advance(timedelta(minutes=5))
     await stage.command("bob", channel.id, "resolve Prompt v13 rolled back; evals back to 91%")
+
+
+async def keep_findings(stage: Stage, channel: str) -> None:
+    """Bob writes what he sees and Alice pins it; Alice attaches a failed example, which Bob
+    sorts into the blocking set as question 5 said, and notes where the trouble started."""
+    stage.clock.advance(timedelta(minutes=1))
+    seen = stage.sandbox.say("bob", channel, "7 of 20 refund answers cite the 2023 policy")
+    stage.clock.advance(timedelta(minutes=1))
+    await stage.driver.react("alice", channel, seen, "pushpin")
+    await stage.settle()
+    await stage.command(
+        "alice", channel, "example “Can I return shoes after 30 days?” → quotes the 2023 policy"
+    )
+    card = stage.sandbox.messages(channel)[-1]
+    await stage.driver.click("bob", channel, card["ts"], f"{ACTION_SORT_EXAMPLE}.blocking")
+    await stage.settle()
+    await stage.command("alice", channel, "note wrong answers began with prompt v13's deploy")

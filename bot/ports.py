@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
@@ -11,6 +12,7 @@ from bot.domain.actions import ActionRequest, RequestStatus
 from bot.domain.alerts import AlertGroup, AlertSource, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.drivers import DriverResult, DriverSpec, VerificationResult, VerificationSpec
+from bot.domain.findings import ChannelMessage, FailedExample, FollowUp, Pin
 from bot.domain.incidents import Incident
 from bot.domain.messages import Message, Modal
 from bot.domain.registry import Change, Component, FlagState, KnownGood, ServiceSpec
@@ -37,6 +39,16 @@ class ChatError(Exception):
     """Chat refused or failed; the message carries the platform's own error code."""
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One file to share: its name, bytes and title, and what it shows for screen readers."""
+
+    filename: str
+    content: bytes
+    title: str
+    alt_text: str | None = None
+
+
 class Chat(Protocol):
     async def create_channel(self, name: str) -> str:
         """Create a public channel and return its ID; raise ChannelNameTaken if in use."""
@@ -56,10 +68,9 @@ class Chat(Protocol):
 
     async def open_modal(self, trigger_id: str, modal: Modal) -> None: ...
 
-    async def upload_file(
-        self, channel: str, filename: str, content: bytes, title: str, comment: str
-    ) -> str:
-        """Share a file in the channel with `comment` as its message; return the file's ID."""
+    async def upload_files(self, channel: str, files: Sequence[Upload], comment: str) -> list[str]:
+        """Share the files in the channel in one message, `comment`; return their IDs in
+        order."""
         ...
 
 
@@ -248,6 +259,43 @@ class AlertRepo(Protocol):
         ...
 
 
+class FindingsRepo(Protocol):
+    """Pins, failed examples and follow-ups of incidents."""
+
+    async def pin(self, pin: Pin) -> bool:
+        """False if that person had already pinned that message."""
+        ...
+
+    async def unpin(self, incident_id: str, message_ts: str, by: str) -> bool:
+        """False if that person had no pin on that message."""
+        ...
+
+    async def pins(self, incident_id: str) -> list[Pin]: ...
+
+    async def add_example(self, example: FailedExample) -> FailedExample:
+        """Stored with the incident's next number (the one given is ignored); returned with
+        it."""
+        ...
+
+    async def example(self, incident_id: str, number: int) -> FailedExample | None: ...
+
+    async def example_by_id(self, example_id: str) -> FailedExample | None: ...
+
+    async def save_example(self, example: FailedExample) -> None:
+        """Its set, who sorted it and when, and its card's ts."""
+        ...
+
+    async def examples(self, incident_id: str) -> list[FailedExample]:
+        """In the order they were added."""
+        ...
+
+    async def add_follow_up(self, follow_up: FollowUp) -> FollowUp:
+        """Stored with the incident's next number, like examples."""
+        ...
+
+    async def follow_ups(self, incident_id: str) -> list[FollowUp]: ...
+
+
 class IdempotencyRepo(Protocol):
     async def claim(self, key: str, at: datetime, forget_after: timedelta | None = None) -> bool:
         """True the first time a key is seen; False for every repeat (retries, replicas).
@@ -263,6 +311,7 @@ class UnitOfWork(Protocol):
     registry: RegistryRepo
     actions: ActionRepo
     alerts: AlertRepo
+    findings: FindingsRepo
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -302,4 +351,11 @@ class Verifier(Protocol):
 class Directory(Protocol):
     async def group_members(self, group_id: str) -> frozenset[str]:
         """The user IDs in a Slack user group (cached briefly by the adapter)."""
+        ...
+
+
+class MessageReader(Protocol):
+    async def message(self, channel: str, ts: str) -> ChannelMessage | None:
+        """The message `ts` of `channel` (a thread reply too), or None if it is gone.
+        Raises ChatError when the platform refuses."""
         ...

@@ -58,7 +58,9 @@ async def sandbox_stage(
     env: Mapping[str, str] | None = None,
     sandbox: SlackSandbox | None = None,
 ) -> AsyncIterator[Stage]:
-    sandbox = sandbox or SlackSandbox(BOT_TOKEN)
+    # Slack's clock is the stage's: a message's ts is when it was posted in the played story,
+    # as the post-mortem reads a pinned message's time from its ts.
+    sandbox = sandbox or SlackSandbox(BOT_TOKEN, clock=lambda: clock.now().timestamp())
     async with sandbox.serve():
         settings = load_settings(
             {

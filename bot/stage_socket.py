@@ -52,7 +52,9 @@ async def socket_mode_stage(
     sandbox: SlackSandbox | None = None,
 ) -> AsyncIterator[SocketModeStage]:
     """The bot connected over Socket Mode; a given `sandbox` needs an app token."""
-    sandbox = sandbox or SlackSandbox(BOT_TOKEN, app_token=APP_TOKEN)
+    sandbox = sandbox or SlackSandbox(
+        BOT_TOKEN, app_token=APP_TOKEN, clock=lambda: clock.now().timestamp()
+    )
     async with sandbox.serve():
         settings = load_settings(
             {

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.messages import Message, Modal
-from bot.ports import ChannelNameTaken
+from bot.ports import ChannelNameTaken, Upload
 
 
 @dataclass
@@ -19,12 +19,15 @@ class Posted:
 
 @dataclass(frozen=True)
 class Uploaded:
+    """One file shared; the files of one upload share their comment (one message)."""
+
     channel: str
     file_id: str
     filename: str
     content: bytes
     title: str
     comment: str
+    alt_text: str | None = None
 
 
 class FakeChat:
@@ -66,12 +69,15 @@ class FakeChat:
     async def open_modal(self, trigger_id: str, modal: Modal) -> None:
         self.modals.append((trigger_id, modal))
 
-    async def upload_file(
-        self, channel: str, filename: str, content: bytes, title: str, comment: str
-    ) -> str:
-        file_id = f"F{len(self.uploads) + 1:04d}"
-        self.uploads.append(Uploaded(channel, file_id, filename, content, title, comment))
-        return file_id
+    async def upload_files(self, channel: str, files: Sequence[Upload], comment: str) -> list[str]:
+        ids = []
+        for f in files:
+            file_id = f"F{len(self.uploads) + 1:04d}"
+            self.uploads.append(
+                Uploaded(channel, file_id, f.filename, f.content, f.title, comment, f.alt_text)
+            )
+            ids.append(file_id)
+        return ids
 
     def in_channel(self, channel: str) -> list[Message]:
         return [p.message for p in self.posted if p.channel == channel]

@@ -20,6 +20,7 @@ from typing import overload
 from bot.domain.actions import ActionRequest, RequestStatus
 from bot.domain.alerts import AlertGroup, AlertSource, TrackedAlert
 from bot.domain.checklists import ChecklistStep
+from bot.domain.findings import FailedExample, FollowUp, Pin
 from bot.domain.incidents import Incident
 from bot.domain.registry import (
     BUILT_IN_FLAGS,
@@ -35,6 +36,7 @@ from bot.domain.timeline import TimelineEvent
 from bot.ports import (
     ActionRepo,
     AlertRepo,
+    FindingsRepo,
     IdempotencyRepo,
     IncidentRepo,
     RegistryRepo,
@@ -63,6 +65,9 @@ class FakeTables:
     auto_action_marks: dict[tuple[str, str], datetime] = field(default_factory=dict)
     # name → (first registered at, the service as stored: no drivers)
     registered_services: dict[str, tuple[datetime, ServiceSpec]] = field(default_factory=dict)
+    pins: dict[tuple[str, str, str], Pin] = field(default_factory=dict)  # incident, ts, by
+    examples: dict[str, FailedExample] = field(default_factory=dict)
+    follow_ups: dict[str, FollowUp] = field(default_factory=dict)
 
 
 Write = Callable[[FakeTables], None]
@@ -525,6 +530,67 @@ class FakeAlertRepo:
         return True
 
 
+class FakeFindingsRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def pin(self, pin: Pin) -> bool:
+        key = (pin.incident_id, pin.message.ts, pin.pinned_by)
+        if key in self._uow.tables.pins:
+            return False
+        stored = replace(pin, pinned_at=_utc(pin.pinned_at))
+        self._uow.write(lambda t: t.pins.__setitem__(key, stored))
+        return True
+
+    async def unpin(self, incident_id: str, message_ts: str, by: str) -> bool:
+        key = (incident_id, message_ts, by)
+        if key not in self._uow.tables.pins:
+            return False
+
+        def forget(tables: FakeTables) -> None:
+            tables.pins.pop(key, None)
+
+        self._uow.write(forget)
+        return True
+
+    async def pins(self, incident_id: str) -> list[Pin]:
+        found = [p for p in self._uow.tables.pins.values() if p.incident_id == incident_id]
+        return sorted(found, key=lambda p: (p.pinned_at, p.message.ts))
+
+    async def add_example(self, example: FailedExample) -> FailedExample:
+        stored = copy.deepcopy(example)
+        stored.number = len(await self.examples(example.incident_id)) + 1
+        stored.added_at = _utc(stored.added_at)
+        self._uow.write(lambda t: t.examples.__setitem__(stored.id, stored))
+        return copy.deepcopy(stored)
+
+    async def example(self, incident_id: str, number: int) -> FailedExample | None:
+        found = [x for x in await self.examples(incident_id) if x.number == number]
+        return found[0] if found else None
+
+    async def example_by_id(self, example_id: str) -> FailedExample | None:
+        return copy.deepcopy(self._uow.tables.examples.get(example_id))
+
+    async def save_example(self, example: FailedExample) -> None:
+        stored = copy.deepcopy(example)
+        stored.sorted_at = _utc(stored.sorted_at)
+        self._uow.write(lambda t: t.examples.__setitem__(stored.id, stored))
+
+    async def examples(self, incident_id: str) -> list[FailedExample]:
+        found = [x for x in self._uow.tables.examples.values() if x.incident_id == incident_id]
+        return copy.deepcopy(sorted(found, key=lambda x: x.number))
+
+    async def add_follow_up(self, follow_up: FollowUp) -> FollowUp:
+        number = len(await self.follow_ups(follow_up.incident_id)) + 1
+        stored = replace(follow_up, number=number, added_at=_utc(follow_up.added_at))
+        self._uow.write(lambda t: t.follow_ups.__setitem__(stored.id, stored))
+        return stored
+
+    async def follow_ups(self, incident_id: str) -> list[FollowUp]:
+        found = [f for f in self._uow.tables.follow_ups.values() if f.incident_id == incident_id]
+        return sorted(found, key=lambda f: f.number)
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db or FakeDatabase()
@@ -537,6 +603,7 @@ class FakeUnitOfWork:
         self.registry: RegistryRepo = FakeRegistryRepo(self)
         self.actions: ActionRepo = FakeActionRepo(self)
         self.alerts: AlertRepo = FakeAlertRepo(self)
+        self.findings: FindingsRepo = FakeFindingsRepo(self)
         self._begin()
 
     @property

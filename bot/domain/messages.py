@@ -12,10 +12,12 @@ from bot.domain.actions import ActionRequest
 from bot.domain.alerts import TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.drivers import VerificationResult
+from bot.domain.findings import FailedExample, FollowUp
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.registry import Change, Running
 from bot.domain.runbooks import Runbook
+from bot.domain.triage import ExampleSet
 from bot.domain.triage_context import TriageContext
 
 
@@ -127,6 +129,35 @@ class ChangesReport:
 
 
 @dataclass(frozen=True)
+class ExampleCard:
+    """A failed example in the incident channel, with one button per set to sort it into;
+    updated in place when sorted."""
+
+    example: FailedExample
+    suggested: ExampleSet | None = None  # what question 5 answered, while unsorted
+
+
+@dataclass(frozen=True)
+class ExampleList:
+    """`/incident examples`: the incident's failed examples by set."""
+
+    incident_id: str
+    examples: tuple[FailedExample, ...]
+
+
+@dataclass(frozen=True)
+class FollowUpAdded:
+    follow_up: FollowUp
+
+
+@dataclass(frozen=True)
+class FollowUpList:
+    """`/incident followups`: the incident's follow-ups and their owners."""
+
+    follow_ups: tuple[FollowUp, ...]
+
+
+@dataclass(frozen=True)
 class ActionCard:
     """An action request as it stands now: waiting for approval (with Approve and Reject),
     applying, applied, failed (with Retry), rejected or expired. Updated in place."""
@@ -182,6 +213,10 @@ Message = (
     | ChangesReport
     | ActionCard
     | VerificationReport
+    | ExampleCard
+    | ExampleList
+    | FollowUpAdded
+    | FollowUpList
     | AlertSummary
     | AllAlertsResolved
     | Help

@@ -31,9 +31,11 @@ from datetime import datetime, timedelta, tzinfo
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from bot.domain.findings import DEFAULT_PIN_REACTION, FailedExample, FollowUp, PinnedMessage
 from bot.domain.incidents import Incident
 from bot.domain.registry import Change
 from bot.domain.timeline import BOT_ACTOR, EventType, TimelineEvent
+from bot.domain.triage import ExampleSet
 
 # What a person does in an incident; the first of these after opening is the acknowledgement.
 HUMAN_WORK = frozenset(
@@ -49,6 +51,10 @@ HUMAN_WORK = frozenset(
         EventType.ACTION_APPROVED,
         EventType.ACTION_REJECTED,
         EventType.RESOLVED,
+        EventType.NOTE_ADDED,
+        EventType.EXAMPLE_ADDED,
+        EventType.EXAMPLE_SORTED,
+        EventType.FOLLOW_UP_ADDED,
     }
 )
 CHANGE_WINDOW = timedelta(hours=24)
@@ -96,7 +102,9 @@ class Timeline:
 
     zone: tzinfo
     events: Sequence[TimelineEvent]  # in time order
-    changes: tuple[Entry, ...]  # in time order; before events at the same time
+    # Changes deployed before opening and pinned messages, in time order; before events at
+    # the same time.
+    changes: tuple[Entry, ...]
 
     def __iter__(self) -> Iterator[Entry]:
         zone = self.zone
@@ -223,6 +231,51 @@ class VersionTrail:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A `/incident note`, or a message people pinned (at the message's own time)."""
+
+    at: Moment
+    author: str
+    text: str
+    pinned_by: tuple[str, ...] = ()  # empty for a note
+
+
+@dataclass(frozen=True)
+class ExampleRecord:
+    number: int
+    text: str
+    set: str | None  # an ExampleSet value; None: never sorted
+    added_by: str
+    added_at: Moment
+    sorted_by: str | None
+
+
+@dataclass(frozen=True)
+class ExampleGroup:
+    label: str  # "Blocking set" …, or "Not sorted"
+    examples: tuple[ExampleRecord, ...]
+
+
+@dataclass(frozen=True)
+class FollowUpRecord:
+    number: int
+    text: str
+    owner: str
+    added_by: str
+    added_at: Moment
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What responders kept besides the timeline, as the store gives it."""
+
+    pinned: tuple[PinnedMessage, ...] = ()
+    examples: tuple[FailedExample, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
+    pin_reaction: str = DEFAULT_PIN_REACTION  # named where the post-mortem says how to pin
+
+
+@dataclass(frozen=True)
 class Measures:
     time_to_detect: timedelta | None
     time_to_acknowledge: timedelta | None
@@ -267,11 +320,20 @@ class PostMortem:
     updates: tuple[Update, ...]
     commander_changes: tuple[CommanderChange, ...]
     version_trails: tuple[VersionTrail, ...]
-    # Filled by later features (pinned messages and notes, failed examples, follow-ups); the
-    # template already has their sections.
-    notes: tuple[Entry, ...] = ()
-    examples: tuple[Any, ...] = ()
-    follow_ups: tuple[Any, ...] = ()
+    notes: tuple[Note, ...] = ()  # notes and pinned messages, in time order
+    examples: tuple[ExampleRecord, ...] = ()  # in the order they were added
+    follow_ups: tuple[FollowUpRecord, ...] = ()
+    pin_reaction: str = DEFAULT_PIN_REACTION
+
+    @property
+    def example_groups(self) -> tuple[ExampleGroup, ...]:
+        """The examples by set, as question 5 sorts them; sets with none are left out."""
+        groups = [
+            ExampleGroup(target.label, tuple(x for x in self.examples if x.set == target.value))
+            for target in ExampleSet
+        ]
+        groups.append(ExampleGroup("Not sorted", tuple(x for x in self.examples if not x.set)))
+        return tuple(g for g in groups if g.examples)
 
     @property
     def done_steps(self) -> tuple[Step, ...]:
@@ -299,10 +361,12 @@ def assemble(
     now: datetime,
     display_zone: tzinfo,
     change_window: timedelta = CHANGE_WINDOW,
+    findings: Findings = Findings(),
 ) -> PostMortem:
     """`changes_before`: the service's changes, in any order; only those in `change_window`
     before opening are kept (later ones are on the timeline when they matter)."""
-    return _Assembler(incident, display_zone, change_window).run(events, changes_before, now)
+    assembler = _Assembler(incident, display_zone, change_window)
+    return assembler.run(events, changes_before, now, findings)
 
 
 class _Assembler:
@@ -322,12 +386,17 @@ class _Assembler:
         self.ack: TimelineEvent | None = None
         self.failed_verification: set[str] = set()
         self.parsed: dict[str, datetime | None] = {}  # each alert repeats its startsAt
+        self.notes: list[Note] = []
 
     def moment(self, at: datetime) -> Moment:
         return Moment(at, self.zone)
 
     def run(
-        self, events: Iterable[TimelineEvent], changes: Iterable[Change], now: datetime
+        self,
+        events: Iterable[TimelineEvent],
+        changes: Iterable[Change],
+        now: datetime,
+        findings: Findings,
     ) -> PostMortem:
         incident = self.incident
         # Stable: events at the same time keep the order they were recorded in.
@@ -342,9 +411,16 @@ class _Assembler:
             ),
             key=lambda c: c.at.utc,
         )
-        change_entries = tuple(
+        change_entries = [
             Entry(c.at, EventType.CHANGE_RECORDED, c.actor, _change_text(c)) for c in before
-        )
+        ]
+        pinned = [self.pinned(p) for p in findings.pinned]
+        pin_entries = [
+            Entry(n.at, EventType.MESSAGE_PINNED, n.author, f"📌 {n.text}") for n in pinned
+        ]
+        # Stable: a change stays before a message pinned at the same second.
+        extra = tuple(sorted(change_entries + pin_entries, key=_entry_time))
+        notes = sorted([*self.notes, *pinned], key=lambda n: n.at.utc)
         actions = tuple(self.actions.values())
         answers = incident.answers
         return PostMortem(
@@ -368,7 +444,7 @@ class _Assembler:
             measures=self.measures(before, actions),
             changes_before=tuple(before),
             changes_during=tuple(self.during),
-            timeline=Timeline(self.zone, ordered, change_entries),
+            timeline=Timeline(self.zone, ordered, extra),
             answers=tuple(answers.as_lines()) if answers else (),
             answered_by=answers.answered_by if answers else None,
             answered_at=self.moment(answers.answered_at) if answers else None,
@@ -387,6 +463,27 @@ class _Assembler:
             updates=tuple(self.updates),
             commander_changes=tuple(self.commanders),
             version_trails=self.trails(before, actions),
+            notes=tuple(notes),
+            examples=tuple(self.example(x) for x in findings.examples),
+            follow_ups=tuple(
+                FollowUpRecord(f.number, f.text, f.owner, f.added_by, self.moment(f.added_at))
+                for f in findings.follow_ups
+            ),
+            pin_reaction=findings.pin_reaction,
+        )
+
+    def pinned(self, pinned: PinnedMessage) -> Note:
+        message = pinned.message
+        return Note(self.moment(pinned.posted_at), message.author, message.text, pinned.pinned_by)
+
+    def example(self, example: FailedExample) -> ExampleRecord:
+        return ExampleRecord(
+            example.number,
+            example.text,
+            example.set.value if example.set else None,
+            example.added_by,
+            self.moment(example.added_at),
+            example.sorted_by,
         )
 
     def take(self, event: TimelineEvent) -> None:
@@ -406,6 +503,8 @@ class _Assembler:
             self.action(event, at)
         elif kind is EventType.STATUS_UPDATE:
             self.updates.append(Update(at, event.actor, event.text))
+        elif kind is EventType.NOTE_ADDED:
+            self.notes.append(Note(at, event.actor, event.text))
         elif kind is EventType.COMMANDER_CHANGED:
             previous, current = str(data.get("previous", "")), str(data.get("current", ""))
             self.commanders.append(CommanderChange(at, event.actor, previous, current))

@@ -36,6 +36,13 @@ class EventType(StrEnum):
     AUTO_ACTION = "alert.auto_action"  # data: outcome requested | dry_run | rate_limited | failed
     POSTMORTEM_POSTED = "postmortem.posted"  # data: file_id, filename
     REVIEW_REMINDED = "postmortem.review_reminded"
+    NOTE_ADDED = "note.added"
+    EXAMPLE_ADDED = "example.added"  # data: example_id, number, set (None: not sorted)
+    EXAMPLE_SORTED = "example.sorted"  # data: example_id, number, set, previous
+    FOLLOW_UP_ADDED = "follow_up.added"  # data: follow_up_id, number, owner
+    # Never recorded: pinned messages live in their own table, as removing the reaction
+    # removes them. The post-mortem's timeline shows them under this type.
+    MESSAGE_PINNED = "message.pinned"
 
 
 @dataclass(frozen=True)

@@ -314,20 +314,44 @@ class SlackActivity(ABC, Generic[Answer]):
         **delivery: Unpack[Delivery],
     ) -> Answer:
         """`user` adds the reaction `name` to a message: stored, then `reaction_added`."""
-        person, place = self._user(user), self._channel(channel)
-        message = self.sandbox.workspace.message(place.id, message_ts)
+        person, message = self._user(user), self._message(channel, message_ts)
         reactors = message.reactions.setdefault(name, [])
         if person.id not in reactors:
             reactors.append(person.id)
             self.sandbox.workspace.record("reacted", message, actor=person.id, detail=name)
-        event = {
-            "type": "reaction_added",
+        event = self._reaction_event("reaction_added", person, message, name)
+        return await self.event(event, **delivery)
+
+    async def unreact(
+        self,
+        user: str,
+        channel: str,
+        message_ts: str,
+        name: str,
+        **delivery: Unpack[Delivery],
+    ) -> Answer:
+        """`user` takes the reaction `name` off a message: stored, then `reaction_removed`."""
+        person, message = self._user(user), self._message(channel, message_ts)
+        reactors = message.reactions.get(name, [])
+        if person.id in reactors:
+            reactors.remove(person.id)
+            if not reactors:
+                del message.reactions[name]
+            self.sandbox.workspace.record("unreacted", message, actor=person.id, detail=name)
+        event = self._reaction_event("reaction_removed", person, message, name)
+        return await self.event(event, **delivery)
+
+    def _message(self, channel: str, ts: str) -> Message:
+        return self.sandbox.workspace.message(self._channel(channel).id, ts)
+
+    def _reaction_event(self, kind: str, person: User, message: Message, name: str) -> JSON:
+        return {
+            "type": kind,
             "user": person.id,
             "reaction": name,
-            "item": {"type": "message", "channel": place.id, "ts": message.ts},
+            "item": {"type": "message", "channel": message.channel, "ts": message.ts},
             "item_user": message.user,
         }
-        return await self.event(event, **delivery)
 
     # Building
 

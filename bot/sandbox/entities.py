@@ -383,7 +383,7 @@ class ApiCall:
     error: str | None = None
 
 
-ActivityKind = Literal["posted", "edited", "deleted", "ephemeral", "reacted", "pinned"]
+ActivityKind = Literal["posted", "edited", "deleted", "ephemeral", "reacted", "unreacted", "pinned"]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from bot.sandbox.entities import (
     ApiCall,
     Channel,
     Message,
+    MessageContent,
     ResponseUrl,
     ResponseUrlPost,
     TriggerId,
@@ -283,6 +284,21 @@ class SlackSandbox:
 
     def channel_by_name(self, name: str) -> Channel | None:
         return self.workspace.channel_by_name(name)
+
+    def say(self, user: str, channel: str, text: str, *, thread_ts: str | None = None) -> str:
+        """`user` (an ID or a name) writes `text` in `channel`, joining it first if they are not
+        in it (as Slack's client does in a public channel); returns the message's ts. No event
+        is sent: the bot does not subscribe to messages (SlackActivity.user_message sends one,
+        for a bot that does)."""
+        workspace = self.workspace
+        person = workspace.users.get(user) or workspace.user_by_name(user.lstrip("@"))
+        if person is None:
+            raise LookupError(f"no user {user!r}")
+        place = self.channel(channel)
+        if person.id not in place.members:
+            workspace.join(place, person.id)
+        content = MessageContent(text=text)
+        return workspace.post(place, person.id, content, thread_ts=thread_ts).ts
 
     def messages(self, channel: str, *, include_system: bool = False) -> list[JSON]:
         """A channel's messages as Slack shows them now (latest versions, replies included),

@@ -68,6 +68,8 @@ def _happening(entry: Activity, label: str, name_of: NameOf) -> list[str]:
         return [f"{label}  {actor} deleted {quoted}"]
     if entry.kind == "reacted":
         return [f"{label}  {actor} reacted :{entry.detail}: to {quoted}"]
+    if entry.kind == "unreacted":
+        return [f"{label}  {actor} took :{entry.detail}: off {quoted}"]
     return [f"{label}  {actor} pinned {quoted}"]
 
 

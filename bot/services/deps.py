@@ -10,9 +10,18 @@ from pathlib import Path
 
 from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.alert_rules import AlertSettings
+from bot.domain.findings import DEFAULT_PIN_REACTION
 from bot.domain.registry import Catalog
 from bot.domain.runbooks import RunbookLibrary
-from bot.ports import Chat, Clock, Directory, DriverFactory, UnitOfWorkFactory, Verifier
+from bot.ports import (
+    Chat,
+    Clock,
+    Directory,
+    DriverFactory,
+    MessageReader,
+    UnitOfWorkFactory,
+    Verifier,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class Policy:
     display_timezone: str = "UTC"  # an IANA name, checked by config
     postmortem_template: Path | None = None  # None: the shipped template
     postmortem_review_after: timedelta = timedelta(days=3)  # resolution to the review reminder
+    pin_reaction: str = DEFAULT_PIN_REACTION  # this reaction puts a message on the timeline
 
 
 @dataclass(frozen=True)
@@ -41,3 +51,4 @@ class Deps:
     drivers: DriverFactory | None = None
     verifier: Verifier | None = None
     directory: Directory | None = None  # who is in a Slack user group
+    messages: MessageReader | None = None  # reads a pinned message's text

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotFound
-from bot.domain.postmortem import CHANGE_WINDOW, Measures, assemble
+from bot.domain.findings import pinned_messages
+from bot.domain.postmortem import CHANGE_WINDOW, Findings, Measures, assemble
+from bot.render.picture_png import timeline_png
 from bot.render.postmortem import render_postmortem
 from bot.services.deps import Deps
 
@@ -20,13 +22,19 @@ MAX_CHANGES = 10_000
 class Draft:
     markdown: str
     measures: Measures  # for the one-line summary that goes with the uploaded file
+    picture: bytes | None = None  # the timeline as a PNG, when asked for and it could be drawn
 
 
 async def postmortem_markdown(deps: Deps, incident_id: str) -> str:
     return (await postmortem_draft(deps, incident_id)).markdown
 
 
-async def postmortem_draft(deps: Deps, incident_id: str) -> Draft:
+async def postmortem_picture(deps: Deps, incident_id: str) -> bytes | None:
+    """The timeline picture alone; None when it could not be drawn (the reason is logged)."""
+    return (await postmortem_draft(deps, incident_id, picture=True)).picture
+
+
+async def postmortem_draft(deps: Deps, incident_id: str, *, picture: bool = False) -> Draft:
     async with deps.uow() as uow:
         incident = await uow.incidents.get(incident_id)
         if incident is None:
@@ -39,13 +47,20 @@ async def postmortem_draft(deps: Deps, incident_id: str) -> Draft:
             if incident.service
             else []
         )
+        findings = Findings(
+            tuple(pinned_messages(await uow.findings.pins(incident.id))),
+            tuple(await uow.findings.examples(incident.id)),
+            tuple(await uow.findings.follow_ups(incident.id)),
+            deps.policy.pin_reaction,
+        )
     now = deps.clock.now()
     zone = ZoneInfo(deps.policy.display_timezone)
     template = deps.policy.postmortem_template
 
     def render() -> Draft:
-        pm = assemble(incident, events, changes, now=now, display_zone=zone)
-        return Draft(render_postmortem(pm, template), pm.measures)
+        pm = assemble(incident, events, changes, now=now, display_zone=zone, findings=findings)
+        drawn = timeline_png(pm) if picture else None
+        return Draft(render_postmortem(pm, template), pm.measures, drawn)
 
     # Tens of thousands of events take a noticeable fraction of a second: off the event loop,
     # so Slack's acks and the API keep being answered meanwhile.

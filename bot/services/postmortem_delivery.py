@@ -1,5 +1,5 @@
-"""The draft post-mortem delivered: uploaded to the incident channel as a Markdown file, and
-the commander reminded when its review is due."""
+"""The draft post-mortem delivered: uploaded to the incident channel as a Markdown file with
+its timeline picture, and the commander reminded when its review is due."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from bot.domain import messages as m
 from bot.domain.incidents import Incident
 from bot.domain.postmortem import Measures
 from bot.domain.timeline import BOT_ACTOR, EventType
-from bot.ports import ChatError, UnitOfWork
+from bot.ports import ChatError, UnitOfWork, Upload
 from bot.render.postmortem import duration
 from bot.services.deps import Deps
 from bot.services.postmortem import postmortem_draft
@@ -20,16 +20,17 @@ log = logging.getLogger(__name__)
 
 async def post_postmortem(deps: Deps, incident: Incident, by: str) -> str:
     """Render the post-mortem from the timeline as it stands and upload it to the incident
-    channel; return the file's ID. Raises ChatError when Slack refuses the upload."""
+    channel, with its timeline picture when that could be drawn (the Markdown goes alone
+    otherwise); return the Markdown file's ID. Raises ChatError when Slack refuses the
+    upload."""
     assert incident.channel_id is not None
-    draft = await postmortem_draft(deps, incident.id)
+    draft = await postmortem_draft(deps, incident.id, picture=True)
     filename = f"postmortem-{incident.id}.md"
-    file_id = await deps.chat.upload_file(
-        incident.channel_id,
-        filename,
-        draft.markdown.encode("utf-8"),
-        f"Post-mortem: {incident.title}",
-        summary_line(draft.measures),
+    files = [Upload(filename, draft.markdown.encode("utf-8"), f"Post-mortem: {incident.title}")]
+    if draft.picture is not None:
+        files.append(picture_upload(incident, draft.picture))
+    file_id, *picture_id = await deps.chat.upload_files(
+        incident.channel_id, files, summary_line(draft.measures)
     )
     async with deps.uow() as uow:
         await record(
@@ -41,9 +42,22 @@ async def post_postmortem(deps: Deps, incident: Incident, by: str) -> str:
             f"Posted the draft post-mortem as {filename}",
             file_id=file_id,
             filename=filename,
+            **({"picture_file_id": picture_id[0]} if picture_id else {}),
         )
         await uow.commit()
     return file_id
+
+
+def picture_upload(incident: Incident, png: bytes) -> Upload:
+    return Upload(
+        f"timeline-{incident.id}.png",
+        png,
+        f"Timeline: {incident.title}",
+        alt_text=(
+            f"Timeline of incident {incident.id}: alerts, changes, actions and people's work "
+            "on a time axis in UTC, with the alerts' metric where one was given."
+        ),
+    )
 
 
 async def post_postmortem_on_resolution(deps: Deps, incident: Incident) -> None:

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Notice
-from bot.slack.listeners import actions, checklist, commands, opening, triage
+from bot.slack.listeners import actions, checklist, commands, findings, opening, triage
 from bot.slack.listening import Listening
 from bot.slack.replies import ephemeral
 
@@ -24,7 +24,7 @@ def build_bolt_app(signing_secret: str, client: AsyncWebClient, listening: Liste
         # Reply to Slack as soon as a listener acks; the work goes on after the response.
         process_before_response=False,
     )
-    for feature in (commands, checklist, triage, opening, actions):
+    for feature in (commands, checklist, triage, opening, actions, findings):
         feature.register(app, listening)
     app.error(_on_unhandled_error)
     return app

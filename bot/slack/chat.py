@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Message, Modal
-from bot.ports import ChannelNameTaken, ChatError
+from bot.ports import ChannelNameTaken, ChatError, Upload
 from bot.slack.blocks import render, render_modal
 
 _HARMLESS_INVITE_ERRORS = {"already_in_channel", "cant_invite_self"}
@@ -90,25 +90,31 @@ class SlackChat:
             "views.open", self._client.views_open, trigger_id=trigger_id, view=render_modal(modal)
         )
 
-    async def upload_file(
-        self, channel: str, filename: str, content: bytes, title: str, comment: str
-    ) -> str:
-        # files_upload_v2 is exactly Slack's documented flow and nothing more:
-        # files.getUploadURLExternal, a POST of the bytes to the URL it returns (over the
-        # client's own aiohttp session), then files.completeUploadExternal with channel_id.
+    async def upload_files(self, channel: str, files: Sequence[Upload], comment: str) -> list[str]:
+        # files_upload_v2 is exactly Slack's documented flow and nothing more: for each file
+        # files.getUploadURLExternal and a POST of its bytes to the URL it returns (over the
+        # client's own aiohttp session), then one files.completeUploadExternal with channel_id
+        # and every file, so they are shared in one message.
+        names = ", ".join(f.filename for f in files)
         try:
             response = await self._client.files_upload_v2(
                 channel=channel,
-                filename=filename,
-                content=content,
-                title=title,
+                file_uploads=[
+                    {
+                        "filename": f.filename,
+                        "content": f.content,
+                        "title": f.title,
+                        "alt_txt": f.alt_text,
+                    }
+                    for f in files
+                ],
                 initial_comment=comment,
             )
         except SlackApiError as exc:
             raise _chat_error("the file upload", exc) from None
         except SlackClientError as exc:  # the upload URL refused the bytes
-            raise ChatError(f"Slack refused the upload of {filename}: {exc}") from None
-        return str(response["file"]["id"])
+            raise ChatError(f"Slack refused the upload of {names}: {exc}") from None
+        return [str(shared["id"]) for shared in response["files"]]
 
 
 async def _call(method: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:

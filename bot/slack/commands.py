@@ -10,6 +10,7 @@ from bot.domain.actions import ActionKind
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind
 from bot.domain.registry import Component, parse_duration
+from bot.domain.triage import ExampleSet
 from bot.slack.help import HELP_LINES
 
 
@@ -47,6 +48,39 @@ class Resolve:
 @dataclass(frozen=True)
 class PostPostmortem:
     """Regenerate the post-mortem from the timeline and upload it again."""
+
+
+@dataclass(frozen=True)
+class AddNote:
+    text: str
+
+
+@dataclass(frozen=True)
+class AddExample:
+    into: ExampleSet | None  # None: sorted later, with the card's buttons
+    text: str
+
+
+@dataclass(frozen=True)
+class SortExample:
+    number: int
+    into: ExampleSet
+
+
+@dataclass(frozen=True)
+class ListExamples:
+    pass
+
+
+@dataclass(frozen=True)
+class AddFollowUp:
+    owner: str | None  # None: the person adding it
+    text: str
+
+
+@dataclass(frozen=True)
+class ListFollowUps:
+    pass
 
 
 @dataclass(frozen=True)
@@ -114,6 +148,12 @@ Command = (
     | HandOver
     | Resolve
     | PostPostmortem
+    | AddNote
+    | AddExample
+    | SortExample
+    | ListExamples
+    | AddFollowUp
+    | ListFollowUps
     | ShowRunning
     | ShowChanges
     | MarkKnownGood
@@ -129,6 +169,7 @@ SUBCOMMANDS = tuple(dict.fromkeys(line.subcommand for line in HELP_LINES))
 # Slack escapes mentions as <@U123|name> (or <@U123>) when the command has should_escape.
 _DURATION = re.compile(r"^\d+[mhd]$", re.IGNORECASE)
 _MENTION = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
+_EXAMPLE_NUMBER = re.compile(r"^#(\d+)$")
 
 
 def parse(text: str) -> Command:
@@ -152,6 +193,18 @@ def parse(text: str) -> Command:
         if rest:
             raise UsageError("`/incident postmortem` takes nothing after it.")
         return PostPostmortem()
+    if sub == "note":
+        if not rest:
+            raise UsageError("Say what to note: `/incident note refunds started failing at 09:12`.")
+        return AddNote(rest)
+    if sub == "example":
+        return _example(rest)
+    if sub == "examples":
+        return ListExamples()
+    if sub == "followup":
+        return _follow_up(rest)
+    if sub == "followups":
+        return ListFollowUps()
     if sub == "running":
         return _running(rest)
     if sub == "changes":
@@ -182,6 +235,44 @@ def _open(rest: str) -> Command:
     if not title.strip():
         raise UsageError(f"Give the incident a title: `/incident open {kind.value} <title>`.")
     return OpenNow(kind, title.strip())
+
+
+def _example(rest: str) -> Command:
+    words = rest.split(maxsplit=1)
+    if not words:
+        raise UsageError(
+            "Give the input that failed, or a link to it: "
+            "`/incident example “what is the refund window?” cites the 2023 policy`."
+        )
+    if found := _EXAMPLE_NUMBER.match(words[0]):
+        target = words[1].strip() if len(words) > 1 else ""
+        return SortExample(int(found.group(1)), _example_set(target))
+    sets = {s.value: s for s in ExampleSet}
+    if words[0].lower() in sets and len(words) > 1:
+        return AddExample(sets[words[0].lower()], words[1].strip())
+    return AddExample(None, rest)
+
+
+def _example_set(word: str) -> ExampleSet:
+    try:
+        return ExampleSet(word.lower())
+    except ValueError:
+        valid = ", ".join(f"`{s.value}`" for s in ExampleSet)
+        raise UsageError(f"Sort it into one of {valid}: `/incident example #2 blocking`.") from None
+
+
+def _follow_up(rest: str) -> Command:
+    first, _, text = rest.partition(" ")
+    if found := _MENTION.match(first):
+        owner: str | None = found.group(1)
+    else:
+        owner, text = None, rest
+    if not text.strip():
+        raise UsageError(
+            "Say what to do, and who owns it: "
+            "`/incident followup @bob add refund questions to the blocking eval set`."
+        )
+    return AddFollowUp(owner, text.strip())
 
 
 def _running(rest: str) -> Command:

@@ -51,6 +51,34 @@ HELP_LINES = (
         "/incident postmortem",
     ),
     HelpLine(
+        "/incident note <text>",
+        "Add a note to the timeline. React with :pushpin: to any message here to add it too "
+        "(with its own time and author); removing the reaction takes it off.",
+        "/incident note refunds started failing right after the 09:05 deploy",
+    ),
+    HelpLine(
+        "/incident example [blocking|monitoring|backlog] <text or link>",
+        "Attach a failed example; its buttons sort it into the blocking set, the monitoring "
+        "set or the backlog. `/incident example #2 blocking` sorts one already added.",
+        "/incident example “what is the refund window?” answered with the 2023 policy",
+    ),
+    HelpLine(
+        "/incident examples",
+        "List the failed examples by set (exported at /api/incidents/<id>/examples).",
+        "/incident examples",
+    ),
+    HelpLine(
+        "/incident followup [@owner] <text>",
+        "Add a follow-up with its owner (you, if nobody is named); during the incident or "
+        "the review.",
+        "/incident followup @bob add refund questions to the blocking eval set",
+    ),
+    HelpLine(
+        "/incident followups",
+        "List the follow-ups and their owners.",
+        "/incident followups",
+    ),
+    HelpLine(
         "/incident running [service]",
         "Show what a service runs now: versions, flags, last change and last known-good "
         "per component. In an incident channel, the incident's service.",

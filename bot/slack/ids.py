@@ -32,6 +32,9 @@ ACTION_ROLLBACK_CHANGE = "registry.rollback"  # prefix; value a change's ID
 ACTION_ROLLBACK_CHANGE_PATTERN = re.compile(r"^registry\.rollback\.\d+$")
 ACTION_RUN_STEP = "runbook.action"  # prefix; value "{incident_id}:{position}"
 ACTION_RUN_STEP_PATTERN = re.compile(r"^runbook\.action\.\d+$")
+# Sorting a failed example: one button per set (`example.sort.blocking`); value the example's ID.
+ACTION_SORT_EXAMPLE = "example.sort"  # prefix
+ACTION_SORT_EXAMPLE_PATTERN = re.compile(r"^example\.sort\.[a-z]+$")
 
 # Modals (callback_id); private_metadata carries what the submission needs.
 CALLBACK_OPEN_INCIDENT = "incident.open"  # private_metadata: the channel /incident ran in

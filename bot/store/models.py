@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -279,3 +279,48 @@ class AutoActionMarkRow(Base):
     service: Mapped[str] = mapped_column(primary_key=True)
     target: Mapped[str] = mapped_column(primary_key=True)
     last_at: Mapped[datetime]
+
+
+class PinRow(Base):
+    """One person's pin reaction on a message of an incident's channel; the message is kept as
+    it was when first pinned, so the post-mortem needs no Slack call."""
+
+    __tablename__ = "pins"
+
+    incident_id: Mapped[str] = mapped_column(primary_key=True)
+    message_ts: Mapped[str] = mapped_column(primary_key=True)
+    pinned_by: Mapped[str] = mapped_column(primary_key=True)
+    channel_id: Mapped[str]
+    author: Mapped[str]
+    text: Mapped[str] = mapped_column(Text)
+    pinned_at: Mapped[datetime]
+
+
+class FailedExampleRow(Base):
+    __tablename__ = "failed_examples"
+    # The number is what people type (`/incident example #3 blocking`): one per incident.
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    incident_id: Mapped[str]
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str]
+    added_at: Mapped[datetime]
+    example_set: Mapped[str | None]  # an ExampleSet value; None until sorted
+    sorted_by: Mapped[str | None]
+    sorted_at: Mapped[datetime | None]
+    card_ts: Mapped[str | None]  # its message in the incident channel
+
+
+class FollowUpRow(Base):
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    incident_id: Mapped[str]
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str]
+    added_by: Mapped[str]
+    added_at: Mapped[datetime]

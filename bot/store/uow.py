@@ -11,6 +11,7 @@ from bot.ports import (
     ActionRepo,
     AlertRepo,
     Contention,
+    FindingsRepo,
     IdempotencyRepo,
     IncidentRepo,
     RegistryRepo,
@@ -19,6 +20,7 @@ from bot.ports import (
 )
 from bot.store.actions import SqlActionRepo
 from bot.store.alerts import SqlAlertRepo
+from bot.store.findings import SqlFindingsRepo
 from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.incidents import SqlIncidentRepo
 from bot.store.registry import SqlRegistryRepo
@@ -34,6 +36,7 @@ class SqlUnitOfWork:
     registry: RegistryRepo
     actions: ActionRepo
     alerts: AlertRepo
+    findings: FindingsRepo
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -50,6 +53,7 @@ class SqlUnitOfWork:
         self.registry = SqlRegistryRepo(session)
         self.actions = SqlActionRepo(session)
         self.alerts = SqlAlertRepo(session)
+        self.findings = SqlFindingsRepo(session)
         return self
 
     async def __aexit__(

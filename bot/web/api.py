@@ -9,8 +9,9 @@ from starlette.routing import Route
 
 from bot.services.deps import Deps
 from bot.web.api_changes import post_change
+from bot.web.api_examples import get_examples
 from bot.web.api_known_good import post_known_good
-from bot.web.api_postmortem import get_postmortem
+from bot.web.api_postmortem import get_postmortem, get_postmortem_picture
 from bot.web.api_service_catalog import get_services, post_service
 from bot.web.api_services import get_current
 
@@ -25,6 +26,16 @@ def api_routes(deps: Deps, tokens: Sequence[str]) -> list[Route]:
         Route(
             "/api/incidents/{incident_id}/postmortem",
             get_postmortem(deps, tokens),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/incidents/{incident_id}/postmortem.png",
+            get_postmortem_picture(deps, tokens),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/incidents/{incident_id}/examples",
+            get_examples(deps, tokens),
             methods=["GET"],
         ),
     ]

@@ -38,8 +38,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def sandbox() -> SlackSandbox:
-    return SlackSandbox(BOT_TOKEN)
+def sandbox(clock: ManualClock) -> SlackSandbox:
+    # On the test's clock, as in sandbox_stage: message timestamps are story time.
+    return SlackSandbox(BOT_TOKEN, clock=lambda: clock.now().timestamp())
 
 
 @pytest.fixture

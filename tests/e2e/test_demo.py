@@ -34,7 +34,12 @@ def test_demo_prints_the_conversation(
         "📝 Draft post-mortem. Time to acknowledge 2m 00s",  # the file's message
         "[file: Post-mortem: Answers cite the retired refund policy]",
         "# Post-mortem: Answers cite the retired refund policy",
-        "| Time to mitigate | 19m 00s |",
+        "| Time to mitigate | 21m 00s |",
+        "alice reacted :pushpin: to “7 of 20 refund answers",
+        "@U_BOB: 7 of 20 refund answers cite the 2023 policy (pinned by @U_ALICE)",
+        ":test_tube: *Failed example #1*",
+        "### Blocking set\n\n- #1 “Can I return shoes after 30 days?”",
+        "- [ ] #1 gate prompt releases on the refund eval set: owner @U_CAROL",
     ):
         assert expected in out, expected
     assert out.index("*Status update*") < out.index("*Resolved*")

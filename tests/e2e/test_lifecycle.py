@@ -101,12 +101,16 @@ async def test_the_timeline_records_everything_with_actor_and_time(
         EventType.STEP_CHECKED,
         EventType.REMINDER_SENT,
         EventType.QUESTIONS_ANSWERED,
+        EventType.EXAMPLE_ADDED,
+        EventType.EXAMPLE_SORTED,
+        EventType.NOTE_ADDED,
         EventType.ACTION_REQUESTED,
         EventType.ACTION_APPROVED,
         EventType.ACTION_APPLIED,
         EventType.ACTION_VERIFIED,
         EventType.STATUS_UPDATE,
         EventType.COMMANDER_CHANGED,
+        EventType.FOLLOW_UP_ADDED,
         EventType.RESOLVED,
         EventType.POSTMORTEM_POSTED,
     ]
@@ -114,6 +118,7 @@ async def test_the_timeline_records_everything_with_actor_and_time(
     assert all(e.at.utcoffset() == timedelta(0) for e in events)
     assert {e.actor for e in events} == {ALICE, BOB, CAROL, "steadyhand"}
     assert events[6].data["examples_destination"] == "blocking"
-    applied = events[9].data
+    assert events[8].data["set"] == "blocking" and events[8].actor == BOB  # the card's button
+    applied = events[12].data
     assert applied["moves"] == [{"component": "prompt", "before": "v13", "after": "v12"}]
-    assert events[8].actor == CAROL and events[10].data["score"] == 0.91
+    assert events[11].actor == CAROL and events[13].data["score"] == 0.91

@@ -35,9 +35,9 @@ async def test_the_demo_incident_post_mortem_is_served_as_markdown(
     for expected in (
         "# Post-mortem: Answers cite the retired refund policy",
         "| Time to acknowledge | 2m 00s |",
-        "| Time to mitigate | 19m 00s | opened → roll back support-bot prompt v13 → v12 applied |",
-        "| Time to resolve | 32m 00s |",
-        "| Ran on the bad change | 59m 00s | prompt v13 deployed",
+        "| Time to mitigate | 21m 00s | opened → roll back support-bot prompt v13 → v12 applied |",
+        "| Time to resolve | 34m 00s |",
+        "| Ran on the bad change | 1h 01m | prompt v13 deployed",
         "### 1. roll back support-bot prompt v13 → v12",
         "- Before → after: `prompt` v13 → v12",
         "approved by @U_CAROL",

@@ -30,7 +30,8 @@ async def test_resolving_uploads_the_post_mortem_and_the_command_uploads_it_agai
     clock.advance(timedelta(minutes=30))
     await stage.command("alice", channel.id, "resolve Tool schema v7 restored")
 
-    [first] = files_in(stage, channel.id)
+    [first, picture] = files_in(stage, channel.id)  # in one message; the picture has its test
+    assert picture["name"].startswith("timeline-") and picture["name"].endswith(".png")
     shared_with = stage.sandbox.messages(channel.id)[-1]
     assert first["name"].startswith("postmortem-") and first["name"].endswith(".md")
     assert first["title"] == "Post-mortem: Search tool schema errors"
@@ -41,8 +42,8 @@ async def test_resolving_uploads_the_post_mortem_and_the_command_uploads_it_agai
     await stage.command("bob", channel.id, "postmortem")
 
     files = files_in(stage, channel.id)
-    assert len(files) == 2 and files[1]["id"] != first["id"]
-    assert content(stage, files[1]).startswith("# Post-mortem: Search tool schema errors")
+    assert len(files) == 4 and files[2]["id"] != first["id"]
+    assert content(stage, files[2]).startswith("# Post-mortem: Search tool schema errors")
     assert stage.sandbox.ephemerals(BOB, channel.id) == []  # the file is the answer
 
 
@@ -80,4 +81,4 @@ async def test_a_refused_upload_leaves_the_incident_resolved_and_says_what_to_ru
     assert "resolved" in stage.sandbox.channel(channel.id).topic.value
 
     await stage.command("alice", channel.id, "postmortem")
-    assert len(files_in(stage, channel.id)) == 1
+    assert len(files_in(stage, channel.id)) == 2

@@ -1,4 +1,5 @@
-"""Action cards and verification reports in every state, for the Block Kit conformance tests."""
+"""Action cards and verification reports in every state, alert summaries, failed examples and
+follow-ups, for the Block Kit conformance tests."""
 
 from __future__ import annotations
 
@@ -16,14 +17,20 @@ from bot.domain.actions import (
 )
 from bot.domain.alerts import AlertSource, AlertStatus, TrackedAlert
 from bot.domain.drivers import VerificationResult
+from bot.domain.findings import FailedExample, FollowUp
 from bot.domain.messages import (
     ActionCard,
     AlertSummary,
     AllAlertsResolved,
+    ExampleCard,
+    ExampleList,
+    FollowUpAdded,
+    FollowUpList,
     Message,
     VerificationReport,
 )
 from bot.domain.registry import Component, FlagKind
+from bot.domain.triage import ExampleSet
 
 ASKED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
@@ -126,4 +133,31 @@ def example_alert_messages() -> dict[str, Message]:
         "alerts, none": AlertSummary(()),
         "alerts resolved": AllAlertsResolved("inc-7", 3),
         "alert resolved, by policy": AllAlertsResolved("inc-7", 1, resolved_by_policy=True),
+    }
+
+
+def example_finding_messages() -> dict[str, Message]:
+    added = ASKED + timedelta(minutes=3)
+    unsorted = FailedExample(
+        "x1", "inc-1", 1, "“Refund window?” → 30 days <https://t.example.com/1|trace>", "U_A", added
+    )
+    sorted_one = replace(unsorted, id="x2", number=2)
+    sorted_one.sort_into(ExampleSet.MONITORING, "U_B", added + timedelta(minutes=1))
+    many = tuple(
+        replace(unsorted, id=f"x{n}", number=n, text="a long failing answer " * 40)
+        for n in range(1, 120)
+    )
+    follow_up = FollowUp(
+        "f1", "inc-1", 1, "Gate prompts on the refund eval & <more>", "U_C", "U_B", added
+    )
+    return {
+        "example, unsorted": ExampleCard(unsorted),
+        "example, unsorted with question 5's answer": ExampleCard(unsorted, ExampleSet.BLOCKING),
+        "example, sorted": ExampleCard(sorted_one, ExampleSet.BLOCKING),
+        "examples, none": ExampleList("inc-1", ()),
+        "examples, by set": ExampleList("inc-1", (unsorted, sorted_one)),
+        "examples, too many for one message": ExampleList("inc-1", many),
+        "follow-up added": FollowUpAdded(follow_up),
+        "follow-ups, none": FollowUpList(()),
+        "follow-ups": FollowUpList((follow_up, replace(follow_up, number=2))),
     }

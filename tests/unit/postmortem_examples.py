@@ -8,8 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.checklists import ChecklistStep
+from bot.domain.findings import (
+    ChannelMessage,
+    FailedExample,
+    FollowUp,
+    PinnedMessage,
+)
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind, IncidentStatus, Severity
+from bot.domain.postmortem import Findings
 from bot.domain.registry import Change, Component
 from bot.domain.timeline import BOT_ACTOR, EventType, TimelineEvent
 from bot.domain.triage import Answer, ExampleSet, TriageAnswers, YesNoUnknown
@@ -67,6 +74,7 @@ class Script:
     incident: Incident
     events: list[TimelineEvent] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
 
     def add(
         self, minutes: float, type: EventType, actor: str, text: str, **data: Any
@@ -204,6 +212,7 @@ def scripted(kind: IncidentKind) -> Script:
             OPENED + timedelta(minutes=12),
         )
         script.add(12, EventType.QUESTIONS_ANSWERED, BOB, "Answered the five questions")
+        add_findings(script, kind)
         action = {
             "request_id": "r1",
             "action": "rollback",
@@ -252,3 +261,46 @@ def scripted(kind: IncidentKind) -> Script:
         75, EventType.RESOLVED, BOB, f"Resolved: {incident.summary}", summary=incident.summary
     )
     return script
+
+
+def add_findings(script: Script, kind: IncidentKind) -> None:
+    """A note, a message two people pinned, two failed examples (one sorted) and a follow-up,
+    recorded as the services record them."""
+    at = OPENED + timedelta(minutes=6)
+    pinned = ChannelMessage(
+        "C_INC", f"{at.timestamp():.6f}", CAROL, f"{kind.value}: 3 of 20 traces fail"
+    )
+    script.add(8, EventType.NOTE_ADDED, ALICE, "Refund questions fail; others look fine")
+    first = FailedExample(
+        "x1",
+        script.incident.id,
+        1,
+        "“What is the refund window?” → 14 days (the 2023 policy)",
+        ALICE,
+        OPENED + timedelta(minutes=9),
+    )
+    first.sort_into(ExampleSet.BLOCKING, BOB, OPENED + timedelta(minutes=13))
+    second = FailedExample(
+        "x2",
+        script.incident.id,
+        2,
+        "https://traces.example.com/t/8841",
+        BOB,
+        OPENED + timedelta(minutes=10),
+    )
+    script.add(9, EventType.EXAMPLE_ADDED, ALICE, "Failed example #1: refund window", number=1)
+    script.add(10, EventType.EXAMPLE_ADDED, BOB, "Failed example #2: a trace", number=2)
+    script.add(13, EventType.EXAMPLE_SORTED, BOB, "Failed example #1 sorted into blocking set")
+    follow_up = FollowUp(
+        "f1",
+        script.incident.id,
+        1,
+        "Add refund questions to the blocking eval set",
+        CAROL,
+        BOB,
+        OPENED + timedelta(minutes=70),
+    )
+    script.add(70, EventType.FOLLOW_UP_ADDED, BOB, "Follow-up #1 for <@U_CAROL>", number=1)
+    script.findings = Findings(
+        (PinnedMessage(pinned, (BOB, CAROL)),), (first, second), (follow_up,)
+    )

@@ -64,7 +64,11 @@ from bot.slack.blocks import RenderedMessage, render, render_modal
 from bot.slack.blocks.markdown import to_mrkdwn
 from bot.slack.blocks.text import date_token, duration, escape, split_mrkdwn, truncate
 from bot.slack.help import HELP_LINES
-from tests.unit.action_examples import example_action_messages, example_alert_messages
+from tests.unit.action_examples import (
+    example_action_messages,
+    example_alert_messages,
+    example_finding_messages,
+)
 
 OPENED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 SUMMARY = """## Signals
@@ -243,6 +247,7 @@ def example_messages() -> dict[str, Message]:
         ),
         **example_action_messages(),
         **example_alert_messages(),
+        **example_finding_messages(),
     }
 
 

@@ -6,6 +6,7 @@ import pytest
 from bot.domain.actions import ActionKind
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind
+from bot.domain.triage import ExampleSet
 from bot.slack import commands as c
 
 
@@ -92,9 +93,11 @@ def test_every_example_in_help_parses() -> None:
         *("open", "status", "update", "commander", "resolve", "postmortem", "help"),
         *("running", "changes", "known-good"),
         *("rollback", "flag", "kill", "dry-run"),
+        *("note", "example", "examples", "followup", "followups"),
     }
     for line in HELP_LINES:
-        c.parse(line.example.removeprefix("/incident ").replace("@alice", "<@U0ALICE|alice>"))
+        text = line.example.removeprefix("/incident ")
+        c.parse(text.replace("@alice", "<@U0ALICE|alice>").replace("@bob", "<@U0BOB|bob>"))
 
 
 def test_postmortem_takes_no_arguments() -> None:
@@ -152,5 +155,39 @@ def test_action_subcommands_parse(text: str, expected: c.Command) -> None:
     ],
 )
 def test_malformed_action_subcommands_say_how(text: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(problem)):
+        c.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("note EU refunds fail", c.AddNote("EU refunds fail")),
+        ("example what is the refund window?", c.AddExample(None, "what is the refund window?")),
+        ("example Blocking window → 30d", c.AddExample(ExampleSet.BLOCKING, "window → 30d")),
+        ("example backlog", c.AddExample(None, "backlog")),  # a set alone is the text
+        ("example #12 monitoring", c.SortExample(12, ExampleSet.MONITORING)),
+        ("examples", c.ListExamples()),
+        ("followup <@U0CAROL|carol> gate prompts", c.AddFollowUp("U0CAROL", "gate prompts")),
+        ("followup gate prompts", c.AddFollowUp(None, "gate prompts")),
+        ("followups", c.ListFollowUps()),
+    ],
+)
+def test_findings_subcommands_parse(text: str, expected: c.Command) -> None:
+    assert c.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("note", "Say what to note"),
+        ("example", "Give the input that failed"),
+        ("example #2", "Sort it into one of `blocking`, `monitoring`, `backlog`"),
+        ("example #2 urgent", "Sort it into one of"),
+        ("followup", "Say what to do, and who owns it"),
+        ("followup <@U0BOB>", "Say what to do, and who owns it"),
+    ],
+)
+def test_malformed_findings_subcommands_say_how(text: str, problem: str) -> None:
     with pytest.raises(UsageError, match=re.escape(problem)):
         c.parse(text)

@@ -38,4 +38,12 @@ def test_bot_scopes_are_the_ones_used_and_no_more() -> None:
         "channels:join",
         "usergroups:read",  # bot/slack/directory.py: roles may name user groups
         "files:write",  # bot/slack/chat.py: the draft post-mortem is uploaded
+        "reactions:read",  # bot/slack/listeners/findings.py: pin reactions
+        "channels:history",  # bot/slack/history.py: the pinned message's text
     }
+
+
+def test_events_come_to_slack_events_and_are_the_ones_listened_to() -> None:
+    events = manifest()["settings"]["event_subscriptions"]
+    assert events["request_url"].endswith("/slack/events")
+    assert set(events["bot_events"]) == {"reaction_added", "reaction_removed"}

@@ -17,6 +17,7 @@ from jinja2 import UndefinedError
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.domain.errors import ConfigError, NotFound
+from bot.domain.findings import Pin
 from bot.domain.kinds import IncidentKind
 from bot.domain.postmortem import Entry, Moment, PostMortem, assemble
 from bot.domain.registry import Change, Component
@@ -52,7 +53,14 @@ def assert_golden(golden: Path, actual: str) -> None:
 
 
 def build(script: Script, zone: ZoneInfo = PARIS) -> PostMortem:
-    return assemble(script.incident, script.events, script.changes, now=NOW, display_zone=zone)
+    return assemble(
+        script.incident,
+        script.events,
+        script.changes,
+        now=NOW,
+        display_zone=zone,
+        findings=script.findings,
+    )
 
 
 @pytest.mark.parametrize("kind", list(IncidentKind), ids=lambda k: k.value)
@@ -149,9 +157,10 @@ def test_an_incident_with_nothing_recorded_renders_cleanly() -> None:
         "Not answered.",
         "No checklist: the incident had no runbook.",
         "No actions were taken.",
-        "## Notes\n\nNone recorded yet.",
-        "## Failed examples\n\nNone recorded yet.",
-        "## Follow-ups\n\nNone recorded yet.",
+        "## Notes and pinned messages\n\nNone. Add notes with `/incident note <text>`, or react "
+        "with :pushpin: to a message in the incident channel.",
+        "## Failed examples\n\nNone attached. Add them with `/incident example <text or link>`",
+        "## Follow-ups\n\nNone yet. Add them with `/incident followup @owner <text>`",
         "| Time (UTC) | Who | What |",  # no second column when the zone is UTC
     ):
         assert expected in text, expected
@@ -241,6 +250,14 @@ async def test_the_service_reads_the_store_and_uses_the_display_zone() -> None:
             await uow.timeline.append(event)
         for change in script.changes:
             await uow.registry.add_change(change)
+        for pinned in script.findings.pinned:
+            for n, by in enumerate(pinned.pinned_by):
+                at = NOW + timedelta(seconds=n)
+                await uow.findings.pin(Pin(script.incident.id, pinned.message, by, at))
+        for example in script.findings.examples:
+            await uow.findings.add_example(example)
+        for follow_up in script.findings.follow_ups:
+            await uow.findings.add_follow_up(follow_up)
         await uow.commit()
     deps = Deps(
         uow=factory,

@@ -1,6 +1,7 @@
 """Delivering the post-mortem over fakes: the upload on resolution, its failure, the command,
 and the review reminder."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind
 from bot.domain.reminders import ReminderKind
 from bot.domain.timeline import EventType
-from bot.ports import ChatError
+from bot.ports import ChatError, Upload
 from bot.services import lifecycle, triage
 from bot.services.deps import Deps
 from bot.services.opening import OpenIncident, open_incident
@@ -23,9 +24,7 @@ from tests.unit.test_services import START, events, make_deps
 class RefusingChat(FakeChat):
     """Slack refuses every upload."""
 
-    async def upload_file(
-        self, channel: str, filename: str, content: bytes, title: str, comment: str
-    ) -> str:
+    async def upload_files(self, channel: str, files: Sequence[Upload], comment: str) -> list[str]:
         raise ChatError("Slack refused the file upload: not_in_channel")
 
 
@@ -46,7 +45,9 @@ async def test_resolving_uploads_the_markdown_and_schedules_the_review() -> None
     chat = FakeChat()
     deps, incident = await resolved(chat)
 
-    [upload] = chat.uploads
+    [upload, picture] = chat.uploads
+    assert picture.filename == f"timeline-{incident.id}.png"
+    assert picture.content.startswith(b"\x89PNG") and picture.comment == upload.comment
     assert upload.channel == incident.channel_id
     assert upload.filename == f"postmortem-{incident.id}.md"
     assert upload.content.decode().startswith("# Post-mortem: Old policy")
@@ -81,7 +82,7 @@ async def test_the_command_uploads_a_fresh_draft_and_a_refusal_is_raised() -> No
 
     file_id = await post_postmortem(deps, incident, "U2")
 
-    assert [u.file_id for u in chat.uploads][-1] == file_id and len(chat.uploads) == 2
+    assert [u.file_id for u in chat.uploads][-2] == file_id and len(chat.uploads) == 4
     async with deps.uow() as uow:
         posted = [
             e
@@ -89,7 +90,11 @@ async def test_the_command_uploads_a_fresh_draft_and_a_refusal_is_raised() -> No
             if e.type is EventType.POSTMORTEM_POSTED
         ]
     assert [e.actor for e in posted] == ["steadyhand", "U2"]
-    assert posted[-1].data == {"file_id": file_id, "filename": f"postmortem-{incident.id}.md"}
+    assert posted[-1].data == {
+        "file_id": file_id,
+        "filename": f"postmortem-{incident.id}.md",
+        "picture_file_id": chat.uploads[-1].file_id,
+    }
     with pytest.raises(ChatError):
         await post_postmortem(
             Deps(deps.uow, RefusingChat(), deps.clock, deps.runbooks), incident, "U2"

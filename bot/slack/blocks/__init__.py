@@ -16,8 +16,12 @@ from bot.domain.messages import (
     ChecklistPage,
     ClassifyOffer,
     CommanderChanged,
+    ExampleCard,
+    ExampleList,
     FiveQuestions,
     FiveQuestionsModal,
+    FollowUpAdded,
+    FollowUpList,
     Help,
     IncidentHeader,
     IncidentResolved,
@@ -36,6 +40,12 @@ from bot.domain.messages import (
 from bot.slack.blocks.actions import render_action_card, render_verification
 from bot.slack.blocks.alerts import render_alert_summary, render_all_alerts_resolved
 from bot.slack.blocks.checklist import render_checklist_page
+from bot.slack.blocks.findings import (
+    render_example_card,
+    render_example_list,
+    render_follow_up_added,
+    render_follow_up_list,
+)
 from bot.slack.blocks.incident import (
     render_commander_changed,
     render_incident_header,
@@ -92,6 +102,14 @@ def render(message: Message) -> RenderedMessage:
             return render_action_card(message)
         case VerificationReport():
             return render_verification(message)
+        case ExampleCard():
+            return render_example_card(message)
+        case ExampleList():
+            return render_example_list(message)
+        case FollowUpAdded():
+            return render_follow_up_added(message)
+        case FollowUpList():
+            return render_follow_up_list(message)
         case AlertSummary():
             return render_alert_summary(message)
         case AllAlertsResolved():

@@ -9,7 +9,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.domain.errors import UsageError
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.messages import Help, Message, Notice, OpenIncidentModal
-from bot.services import asking, lifecycle, postmortem_delivery, registry_reports
+from bot.services import (
+    asking,
+    examples,
+    follow_ups,
+    lifecycle,
+    pins,
+    postmortem_delivery,
+    registry_reports,
+)
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
@@ -93,4 +101,17 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
             await lifecycle.resolve_incident(deps, incident, user, summary)
         case c.PostPostmortem():
             await postmortem_delivery.post_postmortem(deps, incident, user)
+        case c.AddNote(text):
+            await pins.add_note(deps, incident, user, text)
+            return Notice("Noted on the incident's timeline.")
+        case c.AddExample(into, text):
+            await examples.add_example(deps, incident, user, text, into)
+        case c.SortExample(number, into):
+            await examples.sort_example(deps, incident, user, number, into)
+        case c.ListExamples():
+            return await examples.list_examples(deps, incident)
+        case c.AddFollowUp(owner, text):
+            await follow_ups.add_follow_up(deps, incident, user, owner, text)
+        case c.ListFollowUps():
+            return await follow_ups.list_follow_ups(deps, incident)
     return None
