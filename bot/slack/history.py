@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.findings import ChannelMessage
@@ -32,6 +33,8 @@ class SlackMessages:
             if code in _GONE:
                 return None
             raise ChatError(f"Slack refused reading the message: {code}") from None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise ChatError(f"Slack could not be reached to read the message: {exc}") from None
         return _message(channel, found) if found else None
 
     async def _in_history(self, channel: str, ts: str) -> dict[str, Any] | None:

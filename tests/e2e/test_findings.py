@@ -246,3 +246,15 @@ async def test_follow_ups_have_owners_and_can_be_added_in_the_review(
     text = await postmortem(stage, channel)
     assert "- [ ] #1 gate prompts on refund evals: owner @U_CAROL (added by @U_BOB" in text
     assert "- [ ] #2 alert on refund eval pass rate: owner @U_ALICE" in text
+
+
+async def test_a_pin_is_kept_even_when_slack_will_not_give_the_message(stage: Stage) -> None:
+    channel = await opened(stage)
+    ts = stage.sandbox.say("bob", channel.id, "what Slack will not hand over")
+    stage.sandbox.fail_next("conversations.history", "internal_error")
+
+    await stage.driver.react("alice", channel.id, ts, "pushpin")
+    await stage.settle()
+
+    text = await postmortem(stage, channel)
+    assert "@U_BOB: (message not readable) (pinned by @U_ALICE)" in text
