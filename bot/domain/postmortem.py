@@ -95,31 +95,32 @@ class Entry:
 
 @dataclass(frozen=True)
 class Timeline:
-    """Every event, with the changes deployed in the window before opening, in time order.
+    """Every event, with the changes deployed in the window before opening and the pinned
+    messages, in time order.
 
     Its entries are made as they are read, not held: 50,000 of them, long-lived, cost the
     garbage collector a full pass while assembling (a third of the time it took)."""
 
     zone: tzinfo
     events: Sequence[TimelineEvent]  # in time order
-    # Changes deployed before opening and pinned messages, in time order; before events at
-    # the same time.
-    changes: tuple[Entry, ...]
+    # What is not a recorded event: changes deployed before opening and pinned messages, in
+    # time order; before events at the same time.
+    unrecorded: tuple[Entry, ...]
 
     def __iter__(self) -> Iterator[Entry]:
         zone = self.zone
         made = (Entry(Moment(e.at, zone), e.type, e.actor, e.text) for e in self.events)
-        return heapq.merge(self.changes, made, key=_entry_time)
+        return heapq.merge(self.unrecorded, made, key=_entry_time)
 
     def __len__(self) -> int:
-        return len(self.events) + len(self.changes)
+        return len(self.events) + len(self.unrecorded)
 
     def rows(self) -> Iterator[tuple[datetime, tzinfo, str, str]]:
         """Each entry's time, zone, actor and text, without making the entries."""
         zone = self.zone
-        changes = ((c.at.utc, zone, c.actor, c.text) for c in self.changes)
+        unrecorded = ((u.at.utc, zone, u.actor, u.text) for u in self.unrecorded)
         events = ((e.at, zone, e.actor, e.text) for e in self.events)
-        return heapq.merge(changes, events, key=itemgetter(0))
+        return heapq.merge(unrecorded, events, key=itemgetter(0))
 
 
 @dataclass(frozen=True)
@@ -419,7 +420,7 @@ class _Assembler:
             Entry(n.at, EventType.MESSAGE_PINNED, n.author, f"📌 {n.text}") for n in pinned
         ]
         # Stable: a change stays before a message pinned at the same second.
-        extra = tuple(sorted(change_entries + pin_entries, key=_entry_time))
+        unrecorded = tuple(sorted(change_entries + pin_entries, key=_entry_time))
         notes = sorted([*self.notes, *pinned], key=lambda n: n.at.utc)
         actions = tuple(self.actions.values())
         answers = incident.answers
@@ -444,7 +445,7 @@ class _Assembler:
             measures=self.measures(before, actions),
             changes_before=tuple(before),
             changes_during=tuple(self.during),
-            timeline=Timeline(self.zone, ordered, extra),
+            timeline=Timeline(self.zone, ordered, unrecorded),
             answers=tuple(answers.as_lines()) if answers else (),
             answered_by=answers.answered_by if answers else None,
             answered_at=self.moment(answers.answered_at) if answers else None,

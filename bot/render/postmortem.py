@@ -26,6 +26,8 @@ _ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*[]<>|~#"})
 # `_` makes emphasis only at a word's edge, so `support_bot` and `U_ALICE` stay as written.
 _EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 _SLACK_MENTION = re.compile(r"<[@#!]([A-Za-z0-9_]+)(?:\|([^>]*))?>")
+# Links as Slack writes them in messages (pinned ones, examples): <url> or <url|label>.
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
 # Any character `md` changes something for; most lines have none, and a search is much faster
 # than `translate`, which is slow on the non-ASCII text (arrows, quotes) events carry.
 _MARKUP = re.compile(r"[\\`*\[\]<>|~#_\n\r]")
@@ -75,7 +77,8 @@ def _template(path: Path) -> Template:
 
 def md(text: object) -> str:
     """One line of someone's text, safe inside Markdown and table cells: Slack mentions
-    become `@name`, newlines spaces, and Markdown-significant characters are escaped."""
+    become `@name`, Slack links `label (url)`, newlines spaces, and Markdown-significant
+    characters are escaped."""
     if text is None:
         return ""
     line = str(text)
@@ -83,10 +86,16 @@ def md(text: object) -> str:
         return line
     if "<" in line:
         line = _SLACK_MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), line)
+        line = _SLACK_LINK.sub(_link_text, line)
     if "\n" in line or "\r" in line:
         line = " ".join(line.split())
     line = line.translate(_ESCAPES)
     return _EDGE_UNDERSCORE.sub(r"\\_", line) if "_" in line else line
+
+
+def _link_text(link: re.Match[str]) -> str:
+    url, label = link.group(1), link.group(2)
+    return f"{label} ({url})" if label and label != url else url
 
 
 def who(actor: str | None) -> str:

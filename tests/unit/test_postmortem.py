@@ -181,6 +181,9 @@ def test_user_text_cannot_break_the_markdown() -> None:
     assert md("a | b *c* [x](y) <@U_BOB> <@U1|carol>\nnext _x_ snake_case") == (
         "a \\| b \\*c\\* \\[x\\](y) @U_BOB @carol next \\_x\\_ snake_case"
     )
+    assert md("see <https://t.example.com/8841|trace 8841> and <https://t.example.com/1>") == (
+        "see trace 8841 (https://t.example.com/8841) and https://t.example.com/1"
+    )
     text = render_postmortem(build(scripted(IncidentKind.QUALITY)))
     assert "Rolled back; @U_BOB watching the \\| dashboard" in text
 
