@@ -413,7 +413,7 @@ class _Assembler:
             key=lambda c: c.at.utc,
         )
         change_entries = [
-            Entry(c.at, EventType.CHANGE_RECORDED, c.actor, _change_text(c)) for c in before
+            Entry(c.at, EventType.CHANGE_RECORDED, c.actor, change_text(c)) for c in before
         ]
         pinned = [self.pinned(p) for p in findings.pinned]
         pin_entries = [
@@ -737,7 +737,8 @@ def _parse_time(text: object) -> datetime | None:
     return moment if moment.utcoffset() is not None else None
 
 
-def _change_text(change: ChangeRecord) -> str:
+def change_text(change: ChangeRecord) -> str:
+    """`support-bot prompt: v12 → v13 (eval 0.84)`: a change in one line."""
     text = f"{change.service} {change.component}: {change.from_version or '(first)'} → "
     text += change.to_version
     if change.eval_score is not None:

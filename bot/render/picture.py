@@ -23,8 +23,9 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
 
-from bot.domain.postmortem import ChangeRecord, PostMortem, is_person
+from bot.domain.postmortem import ChangeRecord, PostMortem, change_text, is_person
 from bot.domain.timeline import EventType, TimelineEvent
+from bot.render.postmortem import plain
 
 MAX_MARKS = 400
 MAX_SPANS = 400
@@ -129,7 +130,7 @@ def plan_picture(pm: PostMortem) -> TimelinePicture:
     marks, values = _event_marks(pm, start, end)
     for change in pm.changes_before[earlier:]:
         style = Style.BAD_CHANGE if change == pm.measures.bad_change else Style.CHANGE
-        marks[LaneName.CHANGES].append(Mark(change.at.utc, _change_text(change), style))
+        marks[LaneName.CHANGES].append(Mark(change.at.utc, change_text(change), style))
     marks[LaneName.CHANGES].sort(key=lambda m: m.at)
     spans = _spans(pm, end)
     lanes = tuple(
@@ -376,7 +377,7 @@ def _callouts(
     for change in (*pm.changes_before[earlier:], *pm.changes_during):
         rank = 0 if change == bad else 3
         prefix = "bad change: " if change == bad else "deployed "
-        found.append((rank, change.at.utc, LaneName.CHANGES, prefix + _change_text(change)))
+        found.append((rank, change.at.utc, LaneName.CHANGES, prefix + change_text(change)))
     for action in pm.actions:
         if action.finished_at is not None:
             rank = 2 if action.status == "applied" else 1
@@ -414,21 +415,10 @@ def _spread(
     return chosen
 
 
-def _change_text(change: ChangeRecord) -> str:
-    return (
-        f"{change.service} {change.component} {change.from_version or '(first)'} → "
-        f"{change.to_version}"
-    )
-
-
-_MENTION = re.compile(r"<[@#!]([A-Za-z0-9_]+)(?:\|([^>]*))?>")
-_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 _SPACES = re.compile(r"\s+")
 
 
 def _short(text: str, most: int) -> str:
     """One line of at most `most` characters, Slack's markup made plain."""
-    text = _MENTION.sub(lambda m: m.group(2) or "@" + m.group(1), text)
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", plain(text)).strip()
     return text if len(text) <= most else text[: most - 1].rstrip() + "…"

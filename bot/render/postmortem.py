@@ -85,12 +85,18 @@ def md(text: object) -> str:
     if not _MARKUP.search(line):
         return line
     if "<" in line:
-        line = _SLACK_MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), line)
-        line = _SLACK_LINK.sub(_link_text, line)
+        line = plain(line)
     if "\n" in line or "\r" in line:
         line = " ".join(line.split())
     line = line.translate(_ESCAPES)
     return _EDGE_UNDERSCORE.sub(r"\\_", line) if "_" in line else line
+
+
+def plain(text: str) -> str:
+    """Slack's markup in what people wrote made readable: mentions `@name`, links
+    `label (url)`."""
+    text = _SLACK_MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    return _SLACK_LINK.sub(_link_text, text)
 
 
 def _link_text(link: re.Match[str]) -> str:

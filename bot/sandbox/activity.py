@@ -373,11 +373,7 @@ class SlackActivity(ABC, Generic[Answer]):
         }
 
     def _user(self, reference: str) -> User:
-        workspace = self.sandbox.workspace
-        found = workspace.users.get(reference) or workspace.user_by_name(reference.lstrip("@"))
-        if found is None:
-            raise LookupError(f"no user {reference!r}")
-        return found
+        return self.sandbox.user(reference)
 
     def _channel(self, reference: str) -> Channel:
         return self.sandbox.channel(reference)

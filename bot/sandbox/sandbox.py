@@ -282,6 +282,14 @@ class SlackSandbox:
             raise LookupError(f"no channel {reference!r}")
         return found
 
+    def user(self, reference: str) -> User:
+        """A user by id or name (with or without '@')."""
+        workspace = self.workspace
+        found = workspace.users.get(reference) or workspace.user_by_name(reference.lstrip("@"))
+        if found is None:
+            raise LookupError(f"no user {reference!r}")
+        return found
+
     def channel_by_name(self, name: str) -> Channel | None:
         return self.workspace.channel_by_name(name)
 
@@ -290,15 +298,11 @@ class SlackSandbox:
         in it (as Slack's client does in a public channel); returns the message's ts. No event
         is sent: the bot does not subscribe to messages (SlackActivity.user_message sends one,
         for a bot that does)."""
-        workspace = self.workspace
-        person = workspace.users.get(user) or workspace.user_by_name(user.lstrip("@"))
-        if person is None:
-            raise LookupError(f"no user {user!r}")
-        place = self.channel(channel)
+        person, place = self.user(user), self.channel(channel)
         if person.id not in place.members:
-            workspace.join(place, person.id)
+            self.workspace.join(place, person.id)
         content = MessageContent(text=text)
-        return workspace.post(place, person.id, content, thread_ts=thread_ts).ts
+        return self.workspace.post(place, person.id, content, thread_ts=thread_ts).ts
 
     def messages(self, channel: str, *, include_system: bool = False) -> list[JSON]:
         """A channel's messages as Slack shows them now (latest versions, replies included),

@@ -10,6 +10,7 @@ from bot.domain.incidents import Incident
 from bot.domain.timeline import EventType
 from bot.domain.triage import ExampleSet
 from bot.services.deps import Deps
+from bot.services.lookup import incident_by_id
 from bot.services.timeline import record
 
 _USAGE = "/incident example <the input that failed, or a link to it>"
@@ -69,10 +70,8 @@ async def sort_example_by_id(
 
 async def examples_of(deps: Deps, incident_id: str) -> tuple[Incident, list[FailedExample]]:
     """The incident and its examples, in the order they were added."""
+    incident = await incident_by_id(deps, incident_id)
     async with deps.uow() as uow:
-        incident = await uow.incidents.get(incident_id)
-        if incident is None:
-            raise NotFound(f"No incident with ID `{incident_id}`.")
         return incident, await uow.findings.examples(incident_id)
 
 

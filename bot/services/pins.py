@@ -10,6 +10,7 @@ from bot.domain.incidents import Incident
 from bot.domain.timeline import EventType
 from bot.ports import ChatError
 from bot.services.deps import Deps
+from bot.services.lookup import incident_of_channel
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ async def pin_message(
     True if the pin is new."""
     if reaction != deps.policy.pin_reaction:
         return False
-    incident = await _incident_in(deps, channel)
+    incident = await incident_of_channel(deps, channel)
     if incident is None:
         return False  # reactions in other channels are not ours to keep
     message = await _read(deps, channel, ts, author)
@@ -38,7 +39,7 @@ async def unpin_message(deps: Deps, channel: str, ts: str, by: str, reaction: st
     still pins it. True if a pin was removed."""
     if reaction != deps.policy.pin_reaction:
         return False
-    incident = await _incident_in(deps, channel)
+    incident = await incident_of_channel(deps, channel)
     if incident is None:
         return False
     async with deps.uow() as uow:
@@ -52,11 +53,6 @@ async def add_note(deps: Deps, incident: Incident, author: str, text: str) -> No
     async with deps.uow() as uow:
         await record(uow, incident.id, EventType.NOTE_ADDED, author, deps.clock.now(), text)
         await uow.commit()
-
-
-async def _incident_in(deps: Deps, channel: str) -> Incident | None:
-    async with deps.uow() as uow:
-        return await uow.incidents.get_by_channel(channel)
 
 
 async def _read(deps: Deps, channel: str, ts: str, author: str | None) -> ChannelMessage:

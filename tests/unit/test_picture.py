@@ -103,7 +103,7 @@ def test_the_alert_metric_is_the_numeric_values_with_the_threshold() -> None:
 def test_callouts_say_the_bad_change_the_rollback_and_the_alert_in_time_order() -> None:
     texts = [c.text for c in plan_of(IncidentKind.QUALITY).callouts]
 
-    assert texts[0] == "bad change: support-bot prompt v12 → v13"
+    assert texts[0] == "bad change: support-bot prompt: v12 → v13 (eval 0.71)"
     assert "roll back support-bot prompt v13 → v12: applied" in texts
     assert "Alert EvalPassRateLow firing: quality is off" in texts
     assert "update: Rolled back; @U_BOB watching the | dashboard" in texts  # Slack markup gone

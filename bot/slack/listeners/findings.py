@@ -11,14 +11,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 
 from bot.domain.triage import ExampleSet
 from bot.services import examples, pins
+from bot.services.deps import Deps
 from bot.services.requests import first_delivery
 from bot.slack import ids
+from bot.slack.clicks import on_click
 from bot.slack.listening import Listening
-from bot.slack.replies import answering, by_response_url, request_key
+from bot.slack.replies import request_key
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +59,10 @@ def register(app: AsyncApp, ctx: Listening) -> None:
     on_reaction("reaction_added", pin)
     on_reaction("reaction_removed", unpin)
 
-    @app.action(ids.ACTION_SORT_EXAMPLE_PATTERN)
-    @background.track
-    async def on_sort(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
-        await ack()
-        respond = ctx.responses.to(body.get("response_url"))
-        key, user = request_key(body), body["user"]["id"]
-        into = ExampleSet(str(action["action_id"]).rpartition(".")[2])
+    on_click(app, ctx, ids.ACTION_SORT_EXAMPLE_PATTERN, _sort_example)
 
-        async def job() -> None:
-            # The card, updated in place, is the answer; the clicker hears only of refusals.
-            if await first_delivery(deps, key):
-                await examples.sort_example_by_id(deps, str(action["value"]), user, into)
 
-        background.submit(answering(by_response_url(respond), job))
+async def _sort_example(deps: Deps, body: dict[str, Any], user: str) -> object:
+    action = body["actions"][0]
+    into = ExampleSet(str(action["action_id"]).rpartition(".")[2])
+    return await examples.sort_example_by_id(deps, str(action["value"]), user, into)
