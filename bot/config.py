@@ -22,6 +22,7 @@ from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.alert_rules import AlertSettings
 from bot.domain.errors import ConfigError, UsageError
 from bot.domain.findings import DEFAULT_PIN_REACTION, reaction_name
+from bot.domain.known_keys import check_keys
 from bot.domain.registry import Catalog, parse_duration
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./steadyhand.db"
@@ -57,7 +58,6 @@ class Settings:
     grafana_secret: str | None = None
     grafana_timestamp_header: str | None = None
     pagerduty_secrets: tuple[str, ...] = ()  # several while rotating
-    extra: Mapping[str, Any] = field(default_factory=dict)  # later features' sections
 
 
 def load_settings(
@@ -134,7 +134,8 @@ def _read_config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str
     return path, _file_settings(str(path), raw, environ)
 
 
-_KNOWN_KEYS = {
+# In the order the README documents them, which is the order the error lists them.
+_KNOWN_KEYS = (
     "stakeholder_channel",
     "display_timezone",
     "postmortem_template",
@@ -146,11 +147,12 @@ _KNOWN_KEYS = {
     "roles",
     "policy",
     "alerts",
-}
+)
 
 
 def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"extra": {k: v for k, v in raw.items() if k not in _KNOWN_KEYS}}
+    check_keys(f"{where}:", raw, _KNOWN_KEYS, "setting")
+    out: dict[str, Any] = {}
     if (channel := raw.get("stakeholder_channel")) is not None:
         if not isinstance(channel, str) or not channel.strip():
             raise ConfigError(f"{where}: stakeholder_channel", "must be a channel ID like C0123.")

@@ -67,11 +67,12 @@ from typing import Any, TypeVar
 # Private helpers reused so a Slack ID or a secret's variable is checked, and its error worded,
 # the same everywhere in the file.
 from bot.config_actions import _ids
-from bot.config_drivers import _secret, check_keys
+from bot.config_drivers import _secret
 from bot.domain import service_rules
 from bot.domain.alert_rules import AlertRule, AlertSettings, AutoAction
 from bot.domain.errors import ConfigError, UsageError
 from bot.domain.kinds import IncidentKind, Severity
+from bot.domain.known_keys import check_keys
 from bot.domain.registry import Catalog, ServiceSpec, parse_duration
 from bot.runbooks.actions import ACTION_FORMS, action_problem, normalise_action
 
