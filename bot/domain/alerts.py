@@ -101,10 +101,16 @@ class TrackedAlert:
 
 @dataclass(frozen=True)
 class AlertGroup:
-    key: str  # "<service>|<kind>"
+    key: str  # see group_key
     incident_id: str | None
     last_alert_at: datetime | None
 
 
-def group_key(service: str | None, kind: str) -> str:
-    return f"{service or '?'}|{kind}"
+def group_key(service: str | None, kind: str, alert_name: str) -> str:
+    """Alerts for one service and kind join one incident: `<service>|<kind>`, where the service
+    is the one the alert names, declared in steadyhand.yml or not. An alert that names no
+    service is grouped by its own name (`?|<kind>|<name>`): a crash loop in one namespace and a
+    CPU alert in another have nothing in common but what they lack."""
+    if service:
+        return f"{service}|{kind}"
+    return f"?|{kind}|{alert_name}"

@@ -135,8 +135,16 @@ def test_a_rule_matches_only_when_every_label_equals() -> None:
 
 
 def test_group_keys_name_service_and_kind() -> None:
-    assert group_key("support-bot", "quality") == "support-bot|quality"
-    assert group_key(None, "unknown") == "?|unknown"
+    assert group_key("support-bot", "quality", "EvalScoreDrop") == "support-bot|quality"
+    assert group_key("billing-bot", "unknown", "Odd") == "billing-bot|unknown"
+
+
+def test_an_alert_naming_no_service_is_grouped_by_its_own_name() -> None:
+    crash_loop = group_key(None, "unknown", "KubePodCrashLooping")
+    assert crash_loop == group_key(None, "unknown", "KubePodCrashLooping")
+    assert crash_loop != group_key(None, "unknown", "High CPU usage")
+    # A service called like an alert is not that alert.
+    assert group_key(None, "unknown", "checkout") != group_key("checkout", "unknown", "X")
 
 
 # TrackedAlert.hear
