@@ -238,8 +238,11 @@ async def _record(
     resolved = alert.status is AlertStatus.RESOLVED
     first = tracked.notifications == 1
     # The first notification is dated when the monitor saw the problem start, so the
-    # post-mortem can measure time to detect; later ones when we heard them.
-    at = alert.starts_at if first and alert.starts_at and alert.starts_at <= now else now
+    # post-mortem can measure time to detect; later ones when the source says they happened
+    # (PagerDuty's occurred_at: its deliveries may come late or reordered), else when heard.
+    at = alert.occurred_at if alert.occurred_at and alert.occurred_at <= now else now
+    if first and alert.starts_at and alert.starts_at <= now:
+        at = alert.starts_at
     if resolved:
         at = min(alert.ends_at or now, now)
     if resolved:

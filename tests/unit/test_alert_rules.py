@@ -3,6 +3,7 @@ notifications; which alerts an automatic action answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -188,6 +189,18 @@ def heard(
         value=value,
         links=links,
     )
+
+
+def test_an_acknowledgement_older_than_the_resolution_does_not_reopen_the_alert() -> None:
+    alert_ = tracked()
+    alert_.hear(heard(AlertStatus.RESOLVED, ends_at=LATER), LATER)
+    late = replace(heard(AlertStatus.ACKNOWLEDGED), occurred_at=LATER - timedelta(minutes=5))
+    alert_.hear(late, LATER + timedelta(minutes=1))
+    assert (alert_.status, alert_.resolved_at) == (AlertStatus.RESOLVED, LATER)
+    assert alert_.notifications == 3  # still heard and counted
+    newer = replace(heard(AlertStatus.FIRING), occurred_at=LATER + timedelta(minutes=2))
+    alert_.hear(newer, LATER + timedelta(minutes=3))  # it really came back
+    assert (alert_.status, alert_.resolved_at) == (AlertStatus.FIRING, None)
 
 
 def test_every_notification_counts_and_consecutive_firing_ones_make_a_streak() -> None:
