@@ -39,6 +39,9 @@ class Settings:
     runbooks_dir: Path
     port: int
     config_path: Path | None
+    # Ask Slack (auth.test) at start whether the bot token works; off for offline starts
+    # (`serve --skip-slack-check`, STEADYHAND_SKIP_SLACK_CHECK=1).
+    check_slack_token: bool = True
     stakeholder_channel: str | None = None
     display_timezone: str = "UTC"
     postmortem_template: Path | None = None  # a team's own Jinja2 template
@@ -91,6 +94,7 @@ def load_settings(
         runbooks_dir=Path(environ.get("RUNBOOKS_DIR") or "./runbooks"),
         port=_port(environ.get("PORT") or "3000"),
         config_path=config_path,
+        check_slack_token=not _flag(environ, "STEADYHAND_SKIP_SLACK_CHECK"),
         api_tokens=api_tokens,
         alert_tokens=_tokens(environ, "STEADYHAND_ALERT_TOKENS") or api_tokens,
         **file_settings,
@@ -110,6 +114,15 @@ def _tokens(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
     if any(len(t) < 16 for t in tokens):
         raise ConfigError(name, "every token must be at least 16 characters long.")
     return tokens
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ConfigError(name, f"`{value}` is not one of 1, true, yes, 0, false, no.")
 
 
 def _port(value: str) -> int:
