@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
 
 from bot.domain.errors import ConfigError
-from bot.sandbox import SlackSandbox
+from bot.sandbox import SlackSandbox, serve_app
 from tests.e2e.conftest import ROOT, StageFactory
 from tests.support.processes import free_port, stop, tail, wait_until_answers
 
@@ -90,6 +91,14 @@ async def test_slack_unreachable_at_start_is_a_warning_not_a_stop(
         async with make_stage(env={"SLACK_API_URL": nobody}) as stage:
             assert (await stage.get("/healthz")).status_code == 200
     assert any("SLACK_BOT_TOKEN" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_slack_api_url_that_is_not_slack_stops_the_start(make_stage: StageFactory) -> None:
+    async with serve_app(Starlette()) as elsewhere:  # answers 404 to everything
+        with pytest.raises(ConfigError) as caught:
+            async with make_stage(env={"SLACK_API_URL": f"{elsewhere}/api/"}):
+                pass
+    assert caught.value.setting == "SLACK_API_URL" and "HTTP 404" in str(caught.value)
 
 
 @pytest.mark.parametrize("folder", ["missing", "empty", "only broken"])
