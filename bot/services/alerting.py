@@ -237,12 +237,12 @@ async def _record(
 ) -> None:
     resolved = alert.status is AlertStatus.RESOLVED
     first = tracked.notifications == 1
-    # The first notification is dated when the monitor saw the problem start, so the
-    # post-mortem can measure time to detect; later ones when the source says they happened
-    # (PagerDuty's occurred_at: its deliveries may come late or reordered), else when heard.
-    at = alert.occurred_at if alert.occurred_at and alert.occurred_at <= now else now
-    if first and alert.starts_at and alert.starts_at <= now:
-        at = alert.starts_at
+    # Dated when it happened: by the source's own time of the event when it gives one
+    # (PagerDuty's occurred_at: its deliveries may come late or reordered); else the first
+    # notification when the monitor saw the problem start, later ones when we heard them.
+    at = alert.starts_at if first and alert.starts_at and alert.starts_at <= now else now
+    if alert.occurred_at:
+        at = min(alert.occurred_at, now)
     if resolved:
         at = min(alert.ends_at or now, now)
     if resolved:
