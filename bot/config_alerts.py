@@ -31,7 +31,9 @@ Every key is optional. `labels` names the alert labels read when no rule decides
 shown). `severities` maps label values, case-insensitively, to sev1-sev4; the defaults already
 know critical/page → sev1, error/high → sev2, warning/medium → sev3, info/low → sev4 and
 sev1-sev4 themselves. `default_severity` (sev2) is used when neither a rule nor a label gives
-one. Alerts for the same service and kind within `group_window` (30m) join one incident.
+one. Alerts for the same service and kind within `group_window` (30m) join one incident; a
+service not declared under `services` is grouped by the name the alert gives it, and an alert
+naming no service by its own name, so unrelated alerts never share an incident.
 `resolve_when_all_resolved` resolves the incident when all its alerts have resolved; otherwise
 the bot only suggests it.
 
