@@ -147,7 +147,7 @@ def _read_config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str
     return path, _file_settings(str(path), raw, environ)
 
 
-# In the order the README documents them, which is the order the error lists them.
+# A tuple: an unknown key's error lists the valid ones in this order.
 _KNOWN_KEYS = (
     "stakeholder_channel",
     "display_timezone",
