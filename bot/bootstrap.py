@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.errors import ConfigError
+from bot.domain.runbooks import RunbookLibrary
 from bot.drivers.factory import HttpDrivers
 from bot.drivers.verification import HttpVerifier
 from bot.ports import Clock
@@ -36,6 +37,7 @@ from bot.slack.directory import SlackDirectory
 from bot.slack.history import SlackMessages
 from bot.slack.listening import Listening
 from bot.slack.responses import ResponseUrls
+from bot.slack.token_check import check_bot_token
 from bot.store.database import create_engine, normalize_url
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
@@ -74,10 +76,10 @@ async def build_runtime(
         await upgrade_database(settings.database_url)
     except (OSError, SQLAlchemyError) as exc:
         raise ConfigError("DATABASE_URL", f"cannot open the database: {exc}") from None
+    library = _usable_runbooks(settings.runbooks_dir)
+    if settings.check_slack_token:  # last: the one check that leaves this machine
+        await check_bot_token(settings.slack_bot_token, settings.slack_api_url)
     engine = create_engine(settings.database_url)
-    library = load_library(settings.runbooks_dir)
-    for problem in library.problems:
-        log.warning("Runbook left out: %s", problem)
     # One HTTP session for every call to Slack: without it slack_sdk opens a new one (and a
     # new connection) per call.
     http = aiohttp.ClientSession()
@@ -171,6 +173,28 @@ async def build_runtime(
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
     await refresh_catalog(deps)  # the services registered over the API, before any request
     return runtime
+
+
+def _usable_runbooks(directory: Path) -> RunbookLibrary:
+    """A broken runbook is left out and the others serve; with none left, incidents would
+    open with no checklist at all, so the bot does not start."""
+    if not directory.is_dir():
+        raise _no_runbooks(f"{directory} is not a folder")
+    library = load_library(directory)
+    for problem in library.problems:
+        log.warning("Runbook left out: %s", problem)
+    if not any(directory.glob("*.md")):
+        raise _no_runbooks(f"{directory} holds no runbooks (*.md files)")
+    if not library.runbooks:
+        lint = f"steadyhand runbooks lint {directory}"
+        raise _no_runbooks(f"no runbook in {directory} can be used; see `{lint}`")
+    return library
+
+
+def _no_runbooks(problem: str) -> ConfigError:
+    return ConfigError(
+        "RUNBOOKS_DIR", f"{problem}. Point it at a folder of runbooks, e.g. the shipped runbooks/."
+    )
 
 
 def _check_sqlite_folder(database_url: str) -> None:

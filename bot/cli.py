@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -63,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         help="connect out to Slack over Socket Mode (needs SLACK_APP_TOKEN)",
     )
     serve.add_argument("--port", type=int, help="HTTP port (default: PORT or 3000)")
+    serve.add_argument(
+        "--skip-slack-check",
+        action="store_true",
+        help="do not ask Slack (auth.test) at start whether SLACK_BOT_TOKEN works, for offline "
+        "starts; the same as STEADYHAND_SKIP_SLACK_CHECK=1",
+    )
     serve.set_defaults(run=_serve)
 
     runbooks = sub.add_parser("runbooks", help="work with runbooks")
@@ -98,6 +105,8 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
     settings = load_settings(os.environ, socket_mode=args.socket_mode)
+    if args.skip_slack_check:
+        settings = replace(settings, check_slack_token=False)
     asyncio.run(serve(settings, port=args.port or settings.port, socket_mode=args.socket_mode))
     return 0
 

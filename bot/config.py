@@ -22,6 +22,7 @@ from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.alert_rules import AlertSettings
 from bot.domain.errors import ConfigError, UsageError
 from bot.domain.findings import DEFAULT_PIN_REACTION, reaction_name
+from bot.domain.known_keys import check_keys
 from bot.domain.registry import Catalog, parse_duration
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./steadyhand.db"
@@ -38,6 +39,9 @@ class Settings:
     runbooks_dir: Path
     port: int
     config_path: Path | None
+    # Ask Slack (auth.test) at start whether the bot token works; off for offline starts
+    # (`serve --skip-slack-check`, STEADYHAND_SKIP_SLACK_CHECK=1).
+    check_slack_token: bool = True
     stakeholder_channel: str | None = None
     display_timezone: str = "UTC"
     postmortem_template: Path | None = None  # a team's own Jinja2 template
@@ -57,7 +61,6 @@ class Settings:
     grafana_secret: str | None = None
     grafana_timestamp_header: str | None = None
     pagerduty_secrets: tuple[str, ...] = ()  # several while rotating
-    extra: Mapping[str, Any] = field(default_factory=dict)  # later features' sections
 
 
 def load_settings(
@@ -91,6 +94,7 @@ def load_settings(
         runbooks_dir=Path(environ.get("RUNBOOKS_DIR") or "./runbooks"),
         port=_port(environ.get("PORT") or "3000"),
         config_path=config_path,
+        check_slack_token=not _flag(environ, "STEADYHAND_SKIP_SLACK_CHECK"),
         api_tokens=api_tokens,
         alert_tokens=_tokens(environ, "STEADYHAND_ALERT_TOKENS") or api_tokens,
         **file_settings,
@@ -110,6 +114,15 @@ def _tokens(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
     if any(len(t) < 16 for t in tokens):
         raise ConfigError(name, "every token must be at least 16 characters long.")
     return tokens
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ConfigError(name, f"`{value}` is not one of 1, true, yes, 0, false, no.")
 
 
 def _port(value: str) -> int:
@@ -134,7 +147,8 @@ def _read_config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str
     return path, _file_settings(str(path), raw, environ)
 
 
-_KNOWN_KEYS = {
+# A tuple: an unknown key's error lists the valid ones in this order.
+_KNOWN_KEYS = (
     "stakeholder_channel",
     "display_timezone",
     "postmortem_template",
@@ -146,11 +160,12 @@ _KNOWN_KEYS = {
     "roles",
     "policy",
     "alerts",
-}
+)
 
 
 def _file_settings(where: str, raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"extra": {k: v for k, v in raw.items() if k not in _KNOWN_KEYS}}
+    check_keys(f"{where}:", raw, _KNOWN_KEYS, "setting")
+    out: dict[str, Any] = {}
     if (channel := raw.get("stakeholder_channel")) is not None:
         if not isinstance(channel, str) or not channel.strip():
             raise ConfigError(f"{where}: stakeholder_channel", "must be a channel ID like C0123.")

@@ -6,9 +6,9 @@ import re
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from bot.config_drivers import check_keys
 from bot.domain.actions import ActionKind, ActionPolicy, Risk, RiskRule, Role, Roles
 from bot.domain.errors import ConfigError, UsageError
+from bot.domain.known_keys import check_keys
 from bot.domain.registry import BUILT_IN_FLAGS, Catalog, Component, parse_duration
 
 # Slack user (U…, W…) and user group (S…) IDs. Real ones are upper-case letters and digits;

@@ -31,7 +31,9 @@ Every key is optional. `labels` names the alert labels read when no rule decides
 shown). `severities` maps label values, case-insensitively, to sev1-sev4; the defaults already
 know critical/page → sev1, error/high → sev2, warning/medium → sev3, info/low → sev4 and
 sev1-sev4 themselves. `default_severity` (sev2) is used when neither a rule nor a label gives
-one. Alerts for the same service and kind within `group_window` (30m) join one incident.
+one. Alerts for the same service and kind within `group_window` (30m) join one incident; a
+service not declared under `services` is grouped by the name the alert gives it, and an alert
+naming no service by its own name, so unrelated alerts never share an incident.
 `resolve_when_all_resolved` resolves the incident when all its alerts have resolved; otherwise
 the bot only suggests it.
 
@@ -67,11 +69,12 @@ from typing import Any, TypeVar
 # Private helpers reused so a Slack ID or a secret's variable is checked, and its error worded,
 # the same everywhere in the file.
 from bot.config_actions import _ids
-from bot.config_drivers import _secret, check_keys
+from bot.config_drivers import _secret
 from bot.domain import service_rules
 from bot.domain.alert_rules import AlertRule, AlertSettings, AutoAction
 from bot.domain.errors import ConfigError, UsageError
 from bot.domain.kinds import IncidentKind, Severity
+from bot.domain.known_keys import check_keys
 from bot.domain.registry import Catalog, ServiceSpec, parse_duration
 from bot.runbooks.actions import ACTION_FORMS, action_problem, normalise_action
 

@@ -7,7 +7,7 @@ token, and the value is read from the environment `load_settings` was given.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,6 +19,7 @@ from bot.domain.drivers import (
     WebhookDriverSpec,
 )
 from bot.domain.errors import ConfigError
+from bot.domain.known_keys import check_keys
 
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _WEBHOOK_KEYS = ("kind", "url", "secret_env", "timeout_seconds", "max_attempts")
@@ -81,17 +82,6 @@ def parse_verification(key: str, raw: Any) -> VerificationSpec:
         threshold=threshold,
         timeout_seconds=_seconds(f"{key}.timeout_seconds", raw.get("timeout_seconds", 10.0)),
     )
-
-
-def check_keys(key: str, body: dict[Any, Any], allowed: Collection[str], what: str) -> None:
-    """Raise naming the first unknown key and the valid ones."""
-    unknown = sorted(str(k) for k in body if k not in allowed)
-    if not unknown:
-        return
-    hint = ""
-    if unknown[0] in ("secret", "token"):
-        hint = " Secrets stay out of this file: name an environment variable with `…_env`."
-    raise ConfigError(f"{key}.{unknown[0]}", f"is not a {what}; valid: {', '.join(allowed)}.{hint}")
 
 
 def _secret(key: str, body: dict[Any, Any], field: str, environ: Mapping[str, str]) -> str:

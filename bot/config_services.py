@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.config_drivers import check_keys, parse_driver, parse_verification
+from bot.config_drivers import parse_driver, parse_verification
 from bot.domain import service_rules
 from bot.domain.errors import ConfigError
+from bot.domain.known_keys import check_keys
 from bot.domain.registry import Catalog, ServiceSpec, built_in_flags
 
 _SERVICE_KEYS = ("components", "flags", "environment", "driver", "flag_driver", "verify")

@@ -10,8 +10,9 @@ Mapping, one Alert per incident event:
 - status from `event_type`: `incident.triggered`, `.reopened` and `.unacknowledged` are
   firing (the last two put the incident back to "triggered" in PagerDuty), `.acknowledged`
   is acknowledged, `.resolved` is resolved;
-- name and summary: `data.title`; starts_at: `data.created_at`; ends_at: `event.occurred_at`
-  when resolved; link: `data.html_url`;
+- name and summary: `data.title`; starts_at: `data.created_at`; occurred_at:
+  `event.occurred_at` (deliveries can arrive late or out of order, so every event is dated by
+  it), also ends_at when resolved; link: `data.html_url`;
 - labels: `service` (= `data.service.summary`), `pagerduty_service_id`, `urgency`, and
   `priority` (= `data.priority.summary`) when present;
 - annotations: `pagerduty_incident_number`, `pagerduty_incident_key`,
@@ -109,6 +110,7 @@ def _incident_alert(event: JsonObject, status: AlertStatus) -> Alert:
         },
         MAX_ANNOTATION_BYTES,
     )
+    occurred_at = timestamp(event, "occurred_at", "event")
     resolved = status is AlertStatus.RESOLVED
     return Alert(
         source=AlertSource.PAGERDUTY,
@@ -119,7 +121,8 @@ def _incident_alert(event: JsonObject, status: AlertStatus) -> Alert:
         labels=labels,
         annotations=annotations,
         starts_at=timestamp(data, "created_at", path),
-        ends_at=timestamp(event, "occurred_at", "event") if resolved else None,
+        ends_at=occurred_at if resolved else None,
+        occurred_at=occurred_at,
         links=links(optional_str(data, "html_url", path)),
     )
 

@@ -40,6 +40,9 @@ class Alert:
     value: str | None = None  # the measured value, as the source wrote it ("0.62")
     threshold: str | None = None
     links: tuple[str, ...] = ()  # generator, dashboard, panel, runbook, PagerDuty incident
+    # When the source says this notification's event happened (PagerDuty's occurred_at), for
+    # sources whose deliveries can come late or out of order; None: when we hear it.
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -92,19 +95,35 @@ class TrackedAlert:
         if alert.status is AlertStatus.RESOLVED:
             self.status, self.firing_streak = AlertStatus.RESOLVED, 0
             self.resolved_at = alert.ends_at or now
+        elif self._happened_before_resolution(alert):
+            pass  # a late delivery of an earlier event (PagerDuty may reorder): heard, not applied
         else:
             if self.status is AlertStatus.RESOLVED:  # it came back
                 self.resolved_at = None
             self.status = alert.status
             self.firing_streak += 1 if alert.status is AlertStatus.FIRING else 0
 
+    def _happened_before_resolution(self, alert: Alert) -> bool:
+        return (
+            self.status is AlertStatus.RESOLVED
+            and self.resolved_at is not None
+            and alert.occurred_at is not None
+            and alert.occurred_at < self.resolved_at
+        )
+
 
 @dataclass(frozen=True)
 class AlertGroup:
-    key: str  # "<service>|<kind>"
+    key: str  # see group_key
     incident_id: str | None
     last_alert_at: datetime | None
 
 
-def group_key(service: str | None, kind: str) -> str:
-    return f"{service or '?'}|{kind}"
+def group_key(service: str | None, kind: str, alert_name: str) -> str:
+    """Alerts for one service and kind join one incident: `<service>|<kind>`, where the service
+    is the one the alert names, declared in steadyhand.yml or not. An alert that names no
+    service is grouped by its own name (`?|<kind>|<name>`): a crash loop in one namespace and a
+    CPU alert in another have nothing in common but what they lack."""
+    if service:
+        return f"{service}|{kind}"
+    return f"?|{kind}|{alert_name}"

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from bot.domain.errors import ConfigError, UsageError
+from bot.domain.known_keys import check_keys, did_you_mean
 from bot.domain.registry import BUILT_IN_FLAGS, Component, FlagKind, FlagSpec, validate_version
 
 # No dots: OFREP keys are `<service>.<flag>`; no spaces: slash commands split on them.
@@ -30,15 +31,17 @@ def environment(key: str, raw: Any) -> str:
 def components(key: str, raw: Any) -> dict[Component, str]:
     if not isinstance(raw, dict):
         raise ConfigError(key, "must be a mapping component → first version, e.g. `prompt: v1`.")
+    names = [c.value for c in Component]
+    for text in raw:
+        if text not in names:
+            raise ConfigError(
+                f"{key}.{text}",
+                f"is not a component. Valid components: {', '.join(names)}."
+                + did_you_mean(str(text), names),
+            )
     found: dict[Component, str] = {}
     for text, version in raw.items():
-        try:
-            component = Component(str(text))
-        except ValueError:
-            valid = ", ".join(c.value for c in Component)
-            raise ConfigError(
-                f"{key}.{text}", f"is not a component. Valid components: {valid}."
-            ) from None
+        component = Component(text)
         if not isinstance(version, str | int | float) or isinstance(version, bool):
             raise ConfigError(f"{key}.{text}", "must be the version running now, e.g. `v1`.")
         try:
@@ -63,8 +66,9 @@ def _flag(key: str, name: Any, body: Any) -> FlagSpec:
     if name in {c.value for c in Component}:
         # `<service>.<name>` is already the OFREP key of the component's pinned version.
         raise ConfigError(key, "is a component's name; give the flag another name.")
-    if not isinstance(body, dict) or set(body) - {"kind", "default"}:
+    if not isinstance(body, dict):
         raise ConfigError(key, "must be a mapping with `kind` and optional `default`.")
+    check_keys(key, body, ("kind", "default"), "flag setting")
     kinds = {k.value: k for k in _DECLARABLE_KINDS}
     kind = kinds.get(str(body.get("kind", "")))
     if kind is None:

@@ -146,8 +146,7 @@ class _Placement:
             if alert.status is AlertStatus.RESOLVED:
                 continue
             if tracked is None or not await self.still_open(tracked.incident_id):
-                classification, _ = _classified(self.deps, alert)
-                keys.add(group_key(classification.service, classification.kind))
+                keys.add(_group_key(*_classified(self.deps, alert), alert))
         for key in sorted(keys):
             self.groups[key] = await self.uow.alerts.lock_group(key)
         for alert in alerts:  # another process may have recorded one while we waited
@@ -168,7 +167,7 @@ class _Placement:
                 return tracked, "resolved after its incident"
             return None, "never seen firing"
         classification, unknown_service = _classified(self.deps, alert)
-        group = self.groups[group_key(classification.service, classification.kind)]
+        group = self.groups[_group_key(classification, unknown_service, alert)]
         window = self.deps.policy.alerts.group_window
         if (
             group.incident_id is not None
@@ -227,14 +226,23 @@ def _classified(deps: Deps, alert: Alert) -> tuple[Classification, str | None]:
     return Classification(None, IncidentKind.UNKNOWN, found.severity), found.service
 
 
+def _group_key(classification: Classification, unknown_service: str | None, alert: Alert) -> str:
+    # An undeclared service groups under its own name, never with every other undeclared one.
+    service = unknown_service or classification.service
+    return group_key(service, classification.kind, alert.name)
+
+
 async def _record(
     uow: UnitOfWork, tracked: TrackedAlert, alert: Alert, grouping: str, now: datetime
 ) -> None:
     resolved = alert.status is AlertStatus.RESOLVED
     first = tracked.notifications == 1
-    # The first notification is dated when the monitor saw the problem start, so the
-    # post-mortem can measure time to detect; later ones when we heard them.
+    # Dated when it happened: by the source's own time of the event when it gives one
+    # (PagerDuty's occurred_at: its deliveries may come late or reordered); else the first
+    # notification when the monitor saw the problem start, later ones when we heard them.
     at = alert.starts_at if first and alert.starts_at and alert.starts_at <= now else now
+    if alert.occurred_at:
+        at = min(alert.occurred_at, now)
     if resolved:
         at = min(alert.ends_at or now, now)
     if resolved:

@@ -199,6 +199,9 @@ def test_pagerduty_incident_events(name: str, status: AlertStatus) -> None:
     assert alert.links == ("https://acme.pagerduty.com/incidents/PGR0VU2",)
     expected_end = datetime(2020, 4, 9, 16, 2, 45, 877000, tzinfo=UTC)
     assert alert.ends_at == (expected_end if status is AlertStatus.RESOLVED else None)
+    # Every event is dated when it happened in PagerDuty: deliveries can come late or reordered.
+    occurred = json.loads(body(name))["event"]["occurred_at"].replace("Z", "+00:00")
+    assert alert.occurred_at == datetime.fromisoformat(occurred)
 
 
 @pytest.mark.parametrize("name", ["pagerduty-priority-updated.json", "pagerduty-annotated.json"])

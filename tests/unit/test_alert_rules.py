@@ -3,6 +3,7 @@ notifications; which alerts an automatic action answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -135,8 +136,16 @@ def test_a_rule_matches_only_when_every_label_equals() -> None:
 
 
 def test_group_keys_name_service_and_kind() -> None:
-    assert group_key("support-bot", "quality") == "support-bot|quality"
-    assert group_key(None, "unknown") == "?|unknown"
+    assert group_key("support-bot", "quality", "EvalScoreDrop") == "support-bot|quality"
+    assert group_key("billing-bot", "unknown", "Odd") == "billing-bot|unknown"
+
+
+def test_an_alert_naming_no_service_is_grouped_by_its_own_name() -> None:
+    crash_loop = group_key(None, "unknown", "KubePodCrashLooping")
+    assert crash_loop == group_key(None, "unknown", "KubePodCrashLooping")
+    assert crash_loop != group_key(None, "unknown", "High CPU usage")
+    # A service called like an alert is not that alert.
+    assert group_key(None, "unknown", "checkout") != group_key("checkout", "unknown", "X")
 
 
 # TrackedAlert.hear
@@ -180,6 +189,18 @@ def heard(
         value=value,
         links=links,
     )
+
+
+def test_an_acknowledgement_older_than_the_resolution_does_not_reopen_the_alert() -> None:
+    alert_ = tracked()
+    alert_.hear(heard(AlertStatus.RESOLVED, ends_at=LATER), LATER)
+    late = replace(heard(AlertStatus.ACKNOWLEDGED), occurred_at=LATER - timedelta(minutes=5))
+    alert_.hear(late, LATER + timedelta(minutes=1))
+    assert (alert_.status, alert_.resolved_at) == (AlertStatus.RESOLVED, LATER)
+    assert alert_.notifications == 3  # still heard and counted
+    newer = replace(heard(AlertStatus.FIRING), occurred_at=LATER + timedelta(minutes=2))
+    alert_.hear(newer, LATER + timedelta(minutes=3))  # it really came back
+    assert (alert_.status, alert_.resolved_at) == (AlertStatus.FIRING, None)
 
 
 def test_every_notification_counts_and_consecutive_firing_ones_make_a_streak() -> None:

@@ -309,6 +309,29 @@ async def test_an_alert_naming_an_undeclared_service_opens_one_to_classify() -> 
     assert (alert.service, alert.kind) == ("billing-bot", "unknown")
 
 
+async def test_alerts_of_different_undeclared_services_open_different_incidents() -> None:
+    world = make_world()
+    billing = firing("b1", "ErrorRate", service="billing-bot")
+    checkout = firing("c1", "ErrorRate", service="checkout")
+    crash_loop = firing("k1", "KubePodCrashLooping", namespace="payments")  # no service label
+    cpu = firing("g1", "High CPU usage", team="blue")
+    result = await world.send(billing, checkout, crash_loop, cpu)
+    assert len(result.opened) == 4 and result.joined == []
+
+    # The same undeclared service (or unnamed alert) again joins its own incident.
+    again = await world.send(
+        firing("b2", "LatencyHigh", service="billing-bot"),
+        firing("k2", "KubePodCrashLooping", namespace="payments", pod="api-2"),
+    )
+    assert again.opened == [] and len(again.joined) == 2
+    by_fingerprint = {
+        a.fingerprint: incident_id
+        for incident_id in result.opened
+        for a in await world.alerts(incident_id)
+    }
+    assert set(again.joined) == {by_fingerprint["b1"], by_fingerprint["k1"]}
+
+
 # The storm summary
 
 

@@ -52,3 +52,33 @@ def test_serve_with_an_unusable_database_names_it(
     err = capsys.readouterr().err
     assert err.startswith("steadyhand: configuration error: DATABASE_URL") and problem in err
     assert "Traceback" not in err
+
+
+def test_serve_says_how_to_skip_the_slack_check(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--help"])
+    assert exited.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--skip-slack-check" in out and "STEADYHAND_SKIP_SLACK_CHECK=1" in out
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_serve_without_runbooks_names_runbooks_dir(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    folder: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'steadyhand.db'}")
+    runbooks = tmp_path / "runbooks"
+    if folder == "empty":
+        runbooks.mkdir()
+    monkeypatch.setenv("RUNBOOKS_DIR", str(runbooks))
+    monkeypatch.delenv("STEADYHAND_CONFIG", raising=False)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("steadyhand: configuration error: RUNBOOKS_DIR") and str(runbooks) in err
+    assert len(err.strip().splitlines()) == 1

@@ -21,6 +21,13 @@ def test_defaults() -> None:
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.config_path is None
     assert settings.postmortem_review_after == timedelta(days=3)
+    assert settings.check_slack_token
+
+
+@pytest.mark.parametrize(("value", "checked"), [("1", False), ("true", False), ("0", True)])
+def test_the_slack_check_can_be_skipped(value: str, checked: bool) -> None:
+    settings = load_settings({**GOOD, "STEADYHAND_SKIP_SLACK_CHECK": value})
+    assert settings.check_slack_token is checked
 
 
 @pytest.mark.parametrize(
@@ -33,6 +40,7 @@ def test_defaults() -> None:
         ({**GOOD, "PORT": "70000"}, "PORT"),
         ({**GOOD, "SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({**GOOD, "STEADYHAND_CONFIG": "/nope.yml"}, "STEADYHAND_CONFIG"),
+        ({**GOOD, "STEADYHAND_SKIP_SLACK_CHECK": "maybe"}, "STEADYHAND_SKIP_SLACK_CHECK"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], setting: str) -> None:

@@ -112,7 +112,6 @@ def test_full_example(tmp_path: Path) -> None:
     assert settings.grafana_secret == "graf-secret"
     assert settings.grafana_timestamp_header == "X-Grafana-Alerting-Signature-Timestamp"
     assert settings.pagerduty_secrets == ("pd-new", "pd-old")
-    assert "alerts" not in settings.extra
 
 
 def test_defaults_when_absent(tmp_path: Path) -> None:
