@@ -14,7 +14,6 @@ import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
@@ -25,7 +24,7 @@ from bot.domain.errors import ConfigError
 from bot.domain.runbooks import RunbookLibrary
 from bot.drivers.factory import HttpDrivers
 from bot.drivers.verification import HttpVerifier
-from bot.ports import Clock
+from bot.ports import Clock, DatabaseUnavailable
 from bot.runbooks.loader import load_library
 from bot.scheduler.jobs import build_scheduler
 from bot.services.deps import Deps, Policy
@@ -38,12 +37,14 @@ from bot.slack.history import SlackMessages
 from bot.slack.listening import Listening
 from bot.slack.responses import ResponseUrls
 from bot.slack.token_check import check_bot_token
-from bot.store.database import create_engine, normalize_url
+from bot.store.database import check_reachable, check_writable, create_engine, normalize_url
+from bot.store.faults import unavailable
 from bot.store.migrations import upgrade_database
 from bot.store.uow import SqlUnitOfWorkFactory
 from bot.web.alerts import AlertSecrets, alert_routes
 from bot.web.api import api_routes
 from bot.web.app import create_web_app
+from bot.web.faults import DatabaseFaults
 from bot.web.metrics import Metrics
 from bot.web.ofrep import ofrep_routes
 
@@ -143,12 +144,15 @@ async def build_runtime(
             await engine.dispose()
 
     async def health() -> dict[str, object]:
+        # Writable, not only reachable: a SQLite file another process holds locked still
+        # answers reads while every write fails (see check_writable).
         try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await check_writable(engine)
             database = "ok"
-        except (OSError, SQLAlchemyError) as exc:
-            database = f"unreachable: {type(exc).__name__}"
+        except DatabaseUnavailable as exc:
+            database = str(exc)
+        except (OSError, SQLAlchemyError) as exc:  # not an outage we know: still not healthy
+            database = f"failing: {type(exc).__name__}"
         return {
             "ok": database == "ok",
             "database": database,
@@ -169,7 +173,8 @@ async def build_runtime(
     )
     api = [*api_routes(deps, settings.api_tokens), *alert_routes(deps, secrets)]
     ofrep = ofrep_routes(deps, settings.api_tokens)
-    web = create_web_app(bolt, background, metrics, health, lifespan, api, ofrep)
+    faults = DatabaseFaults(unavailable, lambda: check_reachable(engine))
+    web = create_web_app(bolt, background, metrics, health, lifespan, api, ofrep, faults)
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
     await refresh_catalog(deps)  # the services registered over the API, before any request
     return runtime

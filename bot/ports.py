@@ -30,9 +30,23 @@ class ChannelNameTaken(Exception):
     """Chat could not create a channel because the name is in use."""
 
 
-class Contention(Exception):
+class DatabaseUnavailable(Exception):
+    """The database cannot serve the request now: connections refused or cut, every pooled
+    connection in use, a read-only server, a SQLite file another process holds locked. Not a
+    bug, so no traceback: the caller is told the reason and when to retry. A write cut off at
+    its commit may or may not be stored, which is why writes carry idempotency keys."""
+
+    def __init__(self, reason: str, retry_after: int = 5) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after  # seconds, as the HTTP header says it
+
+
+class Contention(DatabaseUnavailable):
     """The database gave up waiting for a lock (a deadlock, SQLite busy): nothing was
     written, and the whole unit of work may simply be tried again."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the database is busy ({detail}); retry shortly", retry_after=2)
 
 
 class ChatError(Exception):

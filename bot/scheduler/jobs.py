@@ -8,6 +8,7 @@ from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.ports import DatabaseUnavailable
 from bot.services.actions import expire_due_requests
 from bot.services.alert_summaries import refresh_alert_summaries
 from bot.services.alerting import open_waiting_incidents
@@ -15,6 +16,7 @@ from bot.services.clean_versions import mark_clean_versions
 from bot.services.deps import Deps
 from bot.services.service_catalog import refresh_catalog
 from bot.services.triage import send_due_reminders
+from bot.web.faults import OutageLog
 from bot.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -46,11 +48,26 @@ def build_scheduler(deps: Deps, metrics: Metrics, every_seconds: float = 5.0) ->
 
 
 def _guarded(job: Callable[[], Awaitable[None]], metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    outages = OutageLog(log)
+    failed_runs = 0
+
     async def run() -> None:
+        nonlocal failed_runs
         try:
             await job()
+        except DatabaseUnavailable as exc:
+            # Not a bug: one line when the database goes away, not a traceback every tick.
+            # What was due stays due in its table and is done by the first run that gets in.
+            metrics.count("steadyhand_job_failures_total")
+            failed_runs += 1
+            outages.warn("Scheduled work waits for the database; retrying every run", exc)
         except Exception:  # the job wrapper is an edge: log, count, and try again next tick
             metrics.count("steadyhand_job_failures_total")
+            failed_runs += 1
             log.exception("Scheduled work failed; it will be retried on the next run")
+        else:
+            if failed_runs:
+                log.info("Scheduled work ran again after %d failed runs", failed_runs)
+                failed_runs = 0
 
     return run

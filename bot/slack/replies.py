@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.domain.errors import SteadyhandError
 from bot.domain.messages import Message, Notice
-from bot.ports import Chat, ChatError
+from bot.ports import Chat, ChatError, DatabaseUnavailable
 from bot.slack.blocks import render
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,11 @@ def answering(
             reply = await work()
         except (SteadyhandError, ChatError) as exc:
             reply = Notice(str(exc), is_error=True)
+        except DatabaseUnavailable as exc:  # acked just as the database went away
+            log.warning("A Slack request acked could not be handled: %s", exc)
+            reply = Notice(
+                f"It could not be done: {exc}. Please try again in a minute.", is_error=True
+            )
         except Exception as exc:
             log.exception("Handling a Slack request failed")
             reply = Notice(

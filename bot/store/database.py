@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.domain.errors import ConfigError
+from bot.ports import DatabaseUnavailable
+from bot.store.faults import unavailable
 
 SQLITE = "sqlite+aiosqlite"
 POSTGRES = "postgresql+asyncpg"
@@ -24,6 +28,11 @@ _DRIVERS = {
     POSTGRES: POSTGRES,
 }
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_PROBE_BUSY_TIMEOUT_MS = 1_000
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+POOL_TIMEOUT_SECONDS = 3
+CONNECT_TIMEOUT_SECONDS = 5
 WAL_SWITCH_ATTEMPTS = 100
 EXAMPLES = "sqlite:///./steadyhand.db or postgresql://user:password@host:5432/steadyhand"
 
@@ -57,11 +66,63 @@ def create_engine(url: str) -> AsyncEngine:
         return _sqlite_engine(parsed)
     return _create_async_engine(
         parsed,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        # Back-pressure: when every connection is in use a request waits this long, then is
+        # answered 503 with Retry-After (SQLAlchemy's 30 s outlasts every sender's timeout).
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         pool_pre_ping=True,  # survive database restarts and idle-connection reapers
         pool_recycle=1800,
+        # asyncpg waits 60 s for a server that does not answer; a request should not.
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
+
+
+async def check_reachable(engine: AsyncEngine) -> None:
+    """Raise DatabaseUnavailable unless the database answers a query now."""
+    async with _outages_named(), engine.connect() as connection:
+        await connection.exec_driver_sql("SELECT 1")
+
+
+async def check_writable(engine: AsyncEngine) -> None:
+    """Raise DatabaseUnavailable unless the database would take a write now.
+
+    PostgreSQL: it answers and is not read-only (a standby after a failover answers reads
+    only). SQLite: `BEGIN IMMEDIATE` then `ROLLBACK` takes and gives back the write lock every
+    write needs, which a file another process holds locked, or cannot write, refuses; it
+    writes nothing (no probe table, no WAL growth, no fsync). A full disk is not seen until a
+    write needs a new page.
+    """
+    async with _outages_named(), engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            await _take_sqlite_write_lock(connection)
+            return
+        setting = await connection.exec_driver_sql("SHOW transaction_read_only")
+        if setting.scalar() == "on":
+            raise DatabaseUnavailable(
+                "the database is read-only (a standby?); writes cannot be stored"
+            )
+
+
+async def _take_sqlite_write_lock(connection: AsyncConnection) -> None:
+    # Briefly, so that a health check answers fast; requests keep the long busy timeout.
+    await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_PROBE_BUSY_TIMEOUT_MS}")
+    try:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        await connection.exec_driver_sql("ROLLBACK")
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+@asynccontextmanager
+async def _outages_named() -> AsyncIterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        outage = unavailable(exc)
+        if outage is None:
+            raise
+        raise outage from exc
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

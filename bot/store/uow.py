@@ -20,6 +20,7 @@ from bot.ports import (
 )
 from bot.store.actions import SqlActionRepo
 from bot.store.alerts import SqlAlertRepo
+from bot.store.faults import unavailable
 from bot.store.findings import SqlFindingsRepo
 from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.incidents import SqlIncidentRepo
@@ -65,11 +66,22 @@ class SqlUnitOfWork:
         session = self._active()
         self._session = None
         try:
-            await session.rollback()  # a no-op after commit()
-        finally:
-            await session.close()
+            try:
+                await session.rollback()  # a no-op after commit()
+            finally:
+                await session.close()
+        except Exception as cleanup:
+            # A connection cut mid-transaction fails its rollback too: the same outage.
+            cleanup_outage = unavailable(cleanup)
+            if cleanup_outage is None:
+                raise
+            raise cleanup_outage from cleanup
         if isinstance(exc, DBAPIError) and is_contention(exc):
             raise Contention(str(exc.orig)) from exc
+        # Callers see the outage as the port's DatabaseUnavailable, whichever driver said it.
+        outage = unavailable(exc) if exc is not None else None
+        if outage is not None and outage is not exc:
+            raise outage from exc
 
     async def commit(self) -> None:
         try:

@@ -22,6 +22,7 @@ from bot.alerts.common import MAX_BODY_BYTES
 from bot.alerts.grafana import verify_grafana_signature
 from bot.alerts.pagerduty import verify_pagerduty_signature
 from bot.domain.alerts import AlertSource
+from bot.ports import DatabaseUnavailable
 from bot.services.alerting import ingest_notification
 from bot.services.deps import Deps
 from bot.web.api_requests import ApiError, authorize
@@ -50,6 +51,8 @@ def alert_routes(deps: Deps, secrets: AlertSecrets) -> list[Route]:
             return JSONResponse({"error": str(exc)}, 400)
         try:
             result = await ingest_notification(deps, notification)
+        except DatabaseUnavailable:
+            raise  # answered 503 with Retry-After and the reason by the app's middleware
         except Exception:  # the webhook's edge: log it; a 5xx makes the sender retry
             log.exception("Handling a %s alert notification failed", source.value)
             return JSONResponse({"error": "failed on our side; retry"}, 500)

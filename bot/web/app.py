@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.slack.background import Background
+from bot.web.faults import DatabaseFaultMiddleware, DatabaseFaults, OutageLog
 from bot.web.metrics import Metrics
+
+HEALTH_RETRY = 5  # seconds: when an unhealthy bot is worth asking again
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -26,6 +31,7 @@ def create_web_app(
     lifespan: Lifespan | None = None,
     api: Sequence[BaseRoute] = (),
     ofrep: Sequence[BaseRoute] = (),
+    database: DatabaseFaults | None = None,
 ) -> Starlette:
     handler = AsyncSlackRequestHandler(bolt)
 
@@ -36,7 +42,9 @@ def create_web_app(
 
     async def healthz(request: Request) -> Response:
         report = await health()
-        return JSONResponse(report, status_code=200 if report.get("ok") else 503)
+        if report.get("ok"):
+            return JSONResponse(report)
+        return JSONResponse(report, status_code=503, headers={"Retry-After": str(HEALTH_RETRY)})
 
     async def metrics_endpoint(request: Request) -> Response:
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
@@ -50,6 +58,14 @@ def create_web_app(
             *ofrep,
         ],
         lifespan=lifespan or _no_lifespan,
+        # Around every route, whatever it catches itself: a database outage is a 503.
+        middleware=[
+            Middleware(
+                DatabaseFaultMiddleware,
+                faults=database or DatabaseFaults(),
+                outages=OutageLog(logging.getLogger("bot.web")),
+            )
+        ],
     )
 
 

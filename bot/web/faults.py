@@ -1,0 +1,108 @@
+"""Database outages over HTTP: 503 with `Retry-After` and the reason, on every endpoint.
+
+One middleware around the whole app answers any request whose handling failed because the
+database is not there (refused, cut, pool exhausted, locked, read-only), so no endpoint can
+answer a bare 500 for it, whatever it catches itself. For `/slack/events` it also checks the
+database before the request reaches Bolt: a Slack request is acked before its work runs, and an
+ack whose work cannot even be recorded is a promise broken in silence. Answered 503 instead,
+Slack retries events, and shows the person a failed command or click so they can try again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.ports import DatabaseUnavailable
+
+SLACK_PATH = "/slack/events"
+OFREP_PREFIX = "/ofrep/"
+LOG_EVERY_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
+
+
+def port_outage(exc: BaseException) -> DatabaseUnavailable | None:
+    """Without the store's knowledge of driver errors: only what the store already named."""
+    return exc if isinstance(exc, DatabaseUnavailable) else None
+
+
+async def always_reachable() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class DatabaseFaults:
+    """What the store tells the web app: which failures are outages, and whether the
+    database answers now."""
+
+    outage_of: Callable[[BaseException], DatabaseUnavailable | None] = port_outage
+    check_reachable: Callable[[], Awaitable[None]] = always_reachable
+
+
+class OutageLog:
+    """One warning when the database goes away, then one a minute while it stays away, and
+    never a traceback: an outage is news once, not at every request or tick."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        every_seconds: float = LOG_EVERY_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._log = logger
+        self._every = every_seconds
+        self._monotonic = monotonic
+        self._last: float | None = None
+        self._unsaid = 0
+
+    def warn(self, what: str, outage: DatabaseUnavailable) -> None:
+        now = self._monotonic()
+        if self._last is not None and now - self._last < self._every:
+            self._unsaid += 1
+            return
+        since = f" ({self._unsaid} more since the last warning)" if self._unsaid else ""
+        self._log.warning("%s: %s%s", what, outage, since)
+        self._last, self._unsaid = now, 0
+
+
+def unavailable_response(path: str, outage: DatabaseUnavailable) -> JSONResponse:
+    # OFREP's general error shape carries `errorDetails`; every other endpoint says `error`.
+    field = "errorDetails" if path.startswith(OFREP_PREFIX) else "error"
+    headers = {"Retry-After": str(outage.retry_after)}
+    return JSONResponse({field: str(outage)}, status_code=503, headers=headers)
+
+
+class DatabaseFaultMiddleware:
+    def __init__(self, app: ASGIApp, faults: DatabaseFaults, outages: OutageLog) -> None:
+        self.app = app
+        self.faults = faults
+        self.outages = outages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        path = str(scope.get("path", ""))
+        try:
+            if path == SLACK_PATH:
+                await self.faults.check_reachable()
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            outage = self.faults.outage_of(exc)
+            if outage is None or started:
+                raise
+            self.outages.warn(f"Answered 503 to {scope.get('method')} {path}", outage)
+            await unavailable_response(path, outage)(scope, receive, send)
