@@ -74,9 +74,7 @@ def answering(
             reply = Notice(str(exc), is_error=True)
         except DatabaseUnavailable as exc:  # acked just as the database went away
             log.warning("A Slack request acked could not be handled: %s", exc)
-            reply = Notice(
-                f"It could not be done: {exc}. Please try again in a minute.", is_error=True
-            )
+            reply = Notice(f"That did not go through: {exc}.", is_error=True)
         except Exception as exc:
             log.exception("Handling a Slack request failed")
             reply = Notice(

@@ -32,6 +32,7 @@ from bot.sandbox.seed import ALICE, GENERAL_CHANNEL
 from bot.scheduler.jobs import build_scheduler
 from bot.stage import Stage, sandbox_stage
 from tests.e2e.conftest import RUNBOOKS, StageFactory
+from tests.e2e.helpers import text_of
 from tests.e2e.registry_stage import AUTH, CONFIG, TOKEN
 from tests.support.databases import fresh_database
 from tests.support.slack_specs import conforming
@@ -273,10 +274,17 @@ async def test_sqlite_health_and_writes_say_when_the_file_cannot_take_a_write(
             holder.execute("BEGIN EXCLUSIVE")  # reads still work in WAL mode, writes wait
             health = await stage.get("/healthz")
             assert_unavailable(health, "database")
+            # The database still answers, so Slack is acked; the work then cannot be
+            # recorded, and the person is told so rather than left waiting.
+            command = await stage.driver.slash_command(ALICE, GENERAL_CHANNEL, "running")
+            assert command.status_code == 200
             async with httpx.AsyncClient(base_url=stage.base_url, timeout=60) as client:
                 assert_unavailable(await Writes().change(client, 1))
                 ofrep = await client.post("/ofrep/v1/evaluate/flags", headers=AUTH, json={})
                 assert ofrep.status_code == 200  # reads are not refused for a held write lock
+            await stage.settle()
+            told = text_of(stage.sandbox.ephemerals(ALICE, GENERAL_CHANNEL)[-1])
+            assert "did not go through: the database is busy" in told
         finally:
             holder.execute("ROLLBACK")
             holder.close()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from bot.domain.kinds import IncidentKind
 from bot.domain.messages import TriageReminder
-from bot.ports import ChatError
+from bot.ports import ChatError, DatabaseUnavailable
 from bot.scheduler.jobs import build_scheduler
 from bot.services.opening import OpenIncident, open_incident
 from bot.web.metrics import Metrics
 from tests.fake_chat import FakeChat
+from tests.fakes import FakeUnitOfWork, FakeUnitOfWorkFactory
 from tests.unit.test_services import make_deps
 
 
@@ -49,3 +52,52 @@ async def test_the_scheduler_sends_due_reminders(first_run_fails: bool) -> None:
         scheduler.shutdown(wait=False)
     assert metrics.value("steadyhand_job_failures_total") == (1 if first_run_fails else 0)
     assert len([p for p in chat.posted if isinstance(p.message, TriageReminder)]) == 1
+
+
+class FailingDatabase(FakeUnitOfWorkFactory):
+    """The fake store, made to fail the way a real one does when it is gone, or buggy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failure: Exception | None = None
+
+    def __call__(self) -> FakeUnitOfWork:
+        if self.failure is not None:
+            raise self.failure
+        return super().__call__()
+
+
+async def runs_until(metrics: Metrics, name: str, count: int) -> None:
+    async with asyncio.timeout(10):
+        while metrics.value(name) < count:
+            await asyncio.sleep(0.01)
+
+
+async def test_an_outage_is_one_warning_and_a_bug_keeps_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    database = FailingDatabase()
+    deps = replace(make_deps(), uow=database)
+    metrics = Metrics()
+    scheduler = build_scheduler(deps, metrics, every_seconds=0.01)
+    database.failure = DatabaseUnavailable("the database is unreachable (ConnectionRefusedError)")
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        scheduler.start()
+        try:
+            await runs_until(metrics, "steadyhand_job_failures_total", 5)
+            database.failure = None
+            await until_logged(caplog, "ran again")
+            database.failure = RuntimeError("a bug")
+            await runs_until(metrics, "steadyhand_job_failures_total", 7)
+        finally:
+            scheduler.shutdown(wait=False)
+    records = [r for r in caplog.records if r.name == "bot.scheduler.jobs"]
+    outage = [r for r in records if "waits for the database" in r.getMessage()]
+    assert len(outage) == 1 and outage[0].levelno == logging.WARNING and not outage[0].exc_info
+    assert [r for r in records if r.exc_info and "a bug" in str(r.exc_info[1])]
+
+
+async def until_logged(caplog: pytest.LogCaptureFixture, text: str) -> None:
+    async with asyncio.timeout(10):
+        while text not in caplog.text:
+            await asyncio.sleep(0.01)
