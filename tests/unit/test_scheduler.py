@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -68,9 +69,7 @@ class FailingDatabase(FakeUnitOfWorkFactory):
 
 
 async def runs_until(metrics: Metrics, name: str, count: int) -> None:
-    async with asyncio.timeout(10):
-        while metrics.value(name) < count:
-            await asyncio.sleep(0.01)
+    await polled(lambda: metrics.value(name) >= count, f"{name} reaches {count}")
 
 
 async def test_an_outage_is_one_warning_and_a_bug_keeps_its_traceback(
@@ -98,6 +97,12 @@ async def test_an_outage_is_one_warning_and_a_bug_keeps_its_traceback(
 
 
 async def until_logged(caplog: pytest.LogCaptureFixture, text: str) -> None:
-    async with asyncio.timeout(10):
-        while text not in caplog.text:
-            await asyncio.sleep(0.01)
+    await polled(lambda: text in caplog.text, f"{text!r} logged")
+
+
+async def polled(done: Callable[[], bool], what: str) -> None:
+    for _ in range(1_000):
+        if done():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
