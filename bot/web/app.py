@@ -64,6 +64,7 @@ def create_web_app(
                 DatabaseFaultMiddleware,
                 faults=database or DatabaseFaults(),
                 outages=OutageLog(logging.getLogger("bot.web")),
+                metrics=metrics,
             )
         ],
     )

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.ports import DatabaseUnavailable
+from bot.web.metrics import Metrics
 
 SLACK_PATH = "/slack/events"
 OFREP_PREFIX = "/ofrep/"
@@ -79,10 +80,13 @@ def unavailable_response(path: str, outage: DatabaseUnavailable) -> JSONResponse
 
 
 class DatabaseFaultMiddleware:
-    def __init__(self, app: ASGIApp, faults: DatabaseFaults, outages: OutageLog) -> None:
+    def __init__(
+        self, app: ASGIApp, faults: DatabaseFaults, outages: OutageLog, metrics: Metrics
+    ) -> None:
         self.app = app
         self.faults = faults
         self.outages = outages
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,5 +108,6 @@ class DatabaseFaultMiddleware:
             outage = self.faults.outage_of(exc)
             if outage is None or started:
                 raise
+            self.metrics.count("steadyhand_database_unavailable_total")
             self.outages.warn(f"Answered 503 to {scope.get('method')} {path}", outage)
             await unavailable_response(path, outage)(scope, receive, send)

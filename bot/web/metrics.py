@@ -13,6 +13,7 @@ _HELP = {
     "steadyhand_slack_requests_total": "Requests received on /slack/events.",
     "steadyhand_reminders_sent_total": "Five-questions reminders sent.",
     "steadyhand_job_failures_total": "Scheduled job runs that failed.",
+    "steadyhand_database_unavailable_total": "Requests answered 503: the database was not there.",
 }
 
 

@@ -193,6 +193,8 @@ async def test_a_postgres_outage_answers_503_everywhere_and_loses_no_accepted_wr
         await stage.settle()
 
         assert set(writes.statuses) <= {200, 201, 503}, sorted(set(writes.statuses))
+        answered_503 = stage.runtime.metrics.value("steadyhand_database_unavailable_total")
+        assert answered_503 >= writes.statuses.count(503)  # and the ones checked one by one
         await assert_nothing_answered_2xx_is_lost(stage, writes)
         command = await stage.driver.slash_command(ALICE, GENERAL_CHANNEL, "help")
         assert command.status_code == 200
