@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -15,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.slack.background import Background
-from bot.web.faults import DatabaseFaultMiddleware, DatabaseFaults, OutageLog
+from bot.web.faults import DatabaseFaultMiddleware, DatabaseFaults
 from bot.web.metrics import Metrics
 
 HEALTH_RETRY = 5  # seconds: when an unhealthy bot is worth asking again
@@ -61,10 +60,7 @@ def create_web_app(
         # Around every route, whatever it catches itself: a database outage is a 503.
         middleware=[
             Middleware(
-                DatabaseFaultMiddleware,
-                faults=database or DatabaseFaults(),
-                outages=OutageLog(logging.getLogger("bot.web")),
-                metrics=metrics,
+                DatabaseFaultMiddleware, faults=database or DatabaseFaults(), metrics=metrics
             )
         ],
     )

@@ -80,13 +80,11 @@ def unavailable_response(path: str, outage: DatabaseUnavailable) -> JSONResponse
 
 
 class DatabaseFaultMiddleware:
-    def __init__(
-        self, app: ASGIApp, faults: DatabaseFaults, outages: OutageLog, metrics: Metrics
-    ) -> None:
+    def __init__(self, app: ASGIApp, faults: DatabaseFaults, metrics: Metrics) -> None:
         self.app = app
         self.faults = faults
-        self.outages = outages
         self.metrics = metrics
+        self.outages = OutageLog(log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

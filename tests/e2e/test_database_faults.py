@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from bot.sandbox.seed import ALICE, GENERAL_CHANNEL
 from bot.scheduler.jobs import build_scheduler
 from bot.stage import Stage, sandbox_stage
 from tests.e2e.conftest import RUNBOOKS, StageFactory
-from tests.e2e.helpers import text_of
+from tests.e2e.helpers import only_incident_channel, text_of
 from tests.e2e.registry_stage import AUTH, CONFIG, TOKEN
 from tests.support.databases import fresh_database
 from tests.support.slack_specs import conforming
@@ -212,29 +213,39 @@ async def test_the_scheduler_logs_an_outage_in_one_line_and_carries_on_after_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with proxied_stage(tmp_path, clock, sandbox) as (stage, proxy):
+        await stage.command(ALICE, GENERAL_CHANNEL, "open quality answers went wrong")
+        channel = only_incident_channel(sandbox)
         metrics = stage.runtime.metrics
         scheduler = build_scheduler(stage.runtime.deps, metrics, every_seconds=0.05)
         scheduler.start()
         try:
             await proxy.refuse()
+            clock.advance(timedelta(minutes=15))  # the five-questions reminder falls due now
             with caplog.at_level(logging.INFO, logger="bot"):
                 # Held across several ticks: each one fails, and only the first says so.
                 await until(
                     lambda: asyncio.sleep(0, failures(stage) >= 5), "five ticks without database"
                 )
                 await proxy.accept()
-                connected = proxy.connections
+                # What fell due during the outage is done by the first run that gets in.
                 await until(
-                    lambda: asyncio.sleep(0, proxy.connections > connected), "a tick reconnected"
+                    lambda: asyncio.sleep(0, bool(reminders(sandbox, channel.id))),
+                    "the reminder that fell due during the outage is sent",
                 )
                 await until(lambda: health_ok(stage), "/healthz ok again")
         finally:
             scheduler.shutdown(wait=False)
+        await stage.run_due_work()
+        assert len(reminders(sandbox, channel.id)) == 1
     scheduled = [r for r in caplog.records if r.name == "bot.scheduler.jobs"]
     assert not [r for r in scheduled if r.exc_info], "an outage is not a bug: no traceback"
     warnings = [r for r in scheduled if r.levelno == logging.WARNING]
     assert len(warnings) == 1, [r.getMessage() for r in scheduled]
     assert "database" in warnings[0].getMessage().lower()
+
+
+def reminders(sandbox: SlackSandbox, channel_id: str) -> list[dict[str, Any]]:
+    return [m for m in sandbox.messages(channel_id) if "unanswered" in m["text"]]
 
 
 def failures(stage: Stage) -> float:
