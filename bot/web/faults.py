@@ -6,6 +6,8 @@ answer a bare 500 for it, whatever it catches itself. For `/slack/events` it als
 database before the request reaches Bolt: a Slack request is acked before its work runs, and an
 ack whose work cannot even be recorded is a promise broken in silence. Answered 503 instead,
 Slack retries events, and shows the person a failed command or click so they can try again.
+The check comes before Bolt verifies the signature, so an unsigned request may learn that the
+database is away: no more than `/healthz` tells anyone.
 """
 
 from __future__ import annotations
