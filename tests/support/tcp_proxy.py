@@ -47,10 +47,12 @@ class TcpProxy:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-            await server.wait_closed()
         for writer in list(self._writers):
             writer.transport.abort()
         self._writers.clear()
+        if server is not None:
+            # After the aborts: from Python 3.12 on this also waits for the connections.
+            await server.wait_closed()
 
     async def close(self) -> None:
         await self.refuse()
@@ -66,6 +68,10 @@ class TcpProxy:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
             writer.transport.abort()
+            return
+        if self._server is None:  # the outage began while the server was being reached
+            writer.transport.abort()
+            up_writer.transport.abort()
             return
         self.connections += 1
         self._writers |= {writer, up_writer}
