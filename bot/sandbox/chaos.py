@@ -97,6 +97,7 @@ services:
     components: {retrieval_index: idx-2026-11-01}
   agents:
     components: {tool_permissions: tp-7}
+DRILLS
 alerts:
   pagerduty_secret_env: CHAOS_PAGERDUTY_SECRET
   rules:
@@ -105,6 +106,13 @@ alerts:
     - {match: {team: agents}, kind: tool}
     - {match: {pagerduty_service_id: PAGENTS}, service: agents, kind: latency}
 """
+
+
+def steadyhand_yml(plans: list[CommandPlan]) -> str:
+    """The config: three services alerts are about, and one per responder's drill, so that
+    each rolls back its own prompt without racing the others."""
+    drills = "\n".join(f"  {p.service}:\n    components: {{prompt: v12}}" for p in plans)
+    return CONFIG.replace("DRILLS", drills)
 
 
 @dataclass(frozen=True)
@@ -452,9 +460,11 @@ class Sent:
     accepted_alerts: dict[str, str] = field(default_factory=dict)  # alert key → group
     commands: Counter[str] = field(default_factory=Counter)  # subcommand → sent
     acked: Counter[str] = field(default_factory=Counter)  # subcommand → acked
+    refused: Counter[str] = field(default_factory=Counter)  # subcommand → acked with an error
     opens: dict[str, bool] = field(default_factory=dict)  # title → acked
     updates: list[str] = field(default_factory=list)  # text of each acked update
     resolves: list[str] = field(default_factory=list)  # titles whose resolve was acked
+    cardless: list[str] = field(default_factory=list)  # acked rollbacks with no card to approve
     approvals: int = 0  # Approve clicks acked
     said: Counter[str] = field(default_factory=Counter)  # what acks and cards said, shortened
     skipped: int = 0  # commands not sent: their incident's channel never appeared
@@ -502,16 +512,17 @@ class Outcome:
             f"chaos      database={self.database} {self.killed}",
             f"slack      {self.slack_calls} Web API calls; faults: {faults or 'none'}",
             f"accepted   alert notifications {sent.accepted_deliveries}/{sent.deliveries} "
-            f"answered 2xx (retries {sent.alert_retries}, rejected "
-            f"{sum(sent.rejected.values())} {dict(sent.rejected) or ''}, gave up {sent.gave_up})"
+            f"answered 2xx (retries {sent.alert_retries}, rejected 4xx "
+            f"{sum(sent.rejected.values())}{dict(sent.rejected) or ''}, gave up {sent.gave_up})"
             f", distinct alerts {len(sent.accepted_alerts)}",
             f"           commands acked {sum(sent.acked.values())}/{sum(sent.commands.values())}"
-            f" ({acked}; Slack retries {sent.slack_retries}; not sent, no channel to send them"
-            f" in: {sent.skipped}); Approve clicks acked {sent.approvals}",
+            f" ({acked}; Slack retries {sent.slack_retries}); acked with an error "
+            f"{sum(sent.refused.values())}{dict(sent.refused) or ''}; not sent (open not "
+            f"accepted or no channel) {sent.skipped}; Approve clicks acked {sent.approvals}",
             f"settled    {self.settled_s:.0f} s after the traffic "
             f"({'quiet' if self.quiet else 'still busy at the bound'}); "
             f"bot log: {self.tracebacks} tracebacks",
-            *(f"acks       {n}× {text}" for text, n in sent.said.most_common(6)),
+            *(f"ack said   {n}× {text}" for text, n in sent.said.most_common(6)),
             f"opened     {self.opened} of {self.incidents} incidents fully opened",
             *_listed("half-opened", self.half_opened),
             *_listed("lost", self.lost),
@@ -542,14 +553,15 @@ async def run(scenario: Scenario, database_url: str) -> Outcome:
         tempfile.TemporaryFile("w+") as log,
     ):
         config = Path(folder) / "steadyhand.yml"
-        config.write_text(CONFIG)
+        plans = command_plans(scenario, rng)
+        config.write_text(steadyhand_yml(plans))
         async with sandbox.serve():
             bot = BotProcess(_bot_env(sandbox, database_url, config), free_port(), log)
             sandbox.unleash_chaos(scenario.chaos)
             try:
                 await bot.start()
                 began = time.monotonic()
-                await _traffic(scenario, rng, sandbox, bot, database_url, sent, began)
+                await _traffic(scenario, rng, plans, sandbox, bot, database_url, sent, began)
                 assert sandbox.chaos is not None
                 sandbox.chaos.enabled = False  # Slack answers again
                 settled, quiet = await _settle(scenario, sandbox)
@@ -588,6 +600,7 @@ def _bot_env(sandbox: SlackSandbox, database_url: str, config: Path) -> dict[str
 async def _traffic(
     scenario: Scenario,
     rng: random.Random,
+    plans: list[CommandPlan],
     sandbox: SlackSandbox,
     bot: BotProcess,
     database_url: str,
@@ -613,7 +626,6 @@ async def _traffic(
         await bot.start()
         sent.back_at = time.monotonic() - began
 
-    plans = command_plans(scenario, rng)
     async with httpx.AsyncClient(timeout=ALERT_TIMEOUT_S, trust_env=False) as client:
         try:
             await asyncio.gather(
@@ -674,7 +686,9 @@ class CommandPlan:
     title: str
     updates: tuple[str, ...]
     start: float  # share of the traffic time
-    version: str  # the prompt version CI ships before the rollback is asked for
+    service: str  # the drill's own service, whose prompt it rolls back
+
+    version = "v13"  # the prompt version CI ships before the rollback is asked for
 
 
 def command_plans(scenario: Scenario, rng: random.Random) -> list[CommandPlan]:
@@ -692,7 +706,7 @@ def command_plans(scenario: Scenario, rng: random.Random) -> list[CommandPlan]:
                 title=f"Chaos drill {token}",
                 updates=tuple(f"chaos update {token}/{k}" for k in range(count - 3)),
                 start=rng.uniform(0.0, 0.35),
-                version=f"v{13 + n}",
+                service=f"drill-{n}",
             )
         )
     return plans
@@ -714,19 +728,28 @@ async def _respond(
     gap = (0.95 - plan.start) * total / steps  # spread so that the kill falls among them
 
     async def command(channel: str, text: str) -> bool:
+        """Whether the bot acked the command without saying it failed."""
         sub = text.split(maxsplit=1)[0]
         sent.commands[sub] += 1
         try:
             answer = await driver.slash_command("alice", channel, text)
         except NotAcked:
             return False
-        acked = answer.status_code == 200
-        sent.acked[sub] += acked
-        if acked and answer.content:
-            sent.said[f"{sub}: {_ack_text(answer)}"] += 1
-        return acked
+        if answer.status_code != 200:
+            return False
+        said = _ack_text(answer)
+        if said:
+            sent.said[f"{sub}: {said}"] += 1
+        if _refused(said):
+            sent.refused[sub] += 1
+            return False
+        sent.acked[sub] += 1
+        return True
 
     sent.opens[plan.title] = await command("#general", f"open {plan.kind} {plan.title}")
+    if not sent.opens[plan.title]:
+        sent.skipped += steps
+        return
     channel = await _channel_of(database_url, plan.title, patience=max(30.0, gap * 3))
     if channel is None:
         sent.skipped += steps
@@ -736,11 +759,11 @@ async def _respond(
         if await command(channel, f"update {text}"):
             sent.updates.append(text)
     await asyncio.sleep(gap)
-    await _ship(client, bot.url, plan.version)
-    if await command(channel, f"rollback support-bot prompt v12 because {plan.title} went wrong"):
+    await _ship(client, bot.url, plan.service, plan.version)
+    if await command(channel, f"rollback {plan.service} prompt v12 because it went wrong"):
         card = await _card(driver.sandbox, channel, patience=20.0)
         if card is None:
-            sent.said["rollback: no card to approve within 20 s"] += 1
+            sent.cardless.append(plan.title)
         else:
             with contextlib.suppress(NotAcked):
                 answer = await driver.click("carol", channel, card, APPROVE)
@@ -750,7 +773,15 @@ async def _respond(
         sent.resolves.append(plan.title)
 
 
+def _refused(ack: str) -> bool:
+    """An ack that tells the person the command failed: Bolt's when it could not authorize
+    the request, or the bot's own error notice. They know to try again; it is not accepted."""
+    return ack.startswith(":warning:") or ack.startswith("We apologize")
+
+
 def _ack_text(answer: httpx.Response) -> str:
+    if not answer.content:
+        return ""
     try:
         body = answer.json()
     except ValueError:
@@ -777,7 +808,7 @@ async def _channel_of(database_url: str, title: str, patience: float) -> str | N
     return None
 
 
-async def _ship(client: httpx.AsyncClient, base_url: str, version: str) -> None:
+async def _ship(client: httpx.AsyncClient, base_url: str, service: str, version: str) -> None:
     """CI records a new prompt version (retrying as a pipeline step would), so that there is
     something to roll back."""
     for _ in range(20):
@@ -785,7 +816,7 @@ async def _ship(client: httpx.AsyncClient, base_url: str, version: str) -> None:
             answer = await client.post(
                 f"{base_url}/api/changes",
                 json={
-                    "service": "support-bot",
+                    "service": service,
                     "component": "prompt",
                     "version": version,
                     "actor": "github-actions",
@@ -901,12 +932,10 @@ async def _check(outcome: Outcome, sandbox: SlackSandbox, database_url: str) -> 
 
     # Alerts: each accepted one in exactly one fully opened incident, each group in one.
     incident_of = {f"{a.source}:{a.fingerprint}": str(a.incident_id) for a in alerts}
-    lost_by_group: Counter[str] = Counter()
-    for key, group in sent.accepted_alerts.items():
+    for key, group in sorted(sent.accepted_alerts.items(), key=lambda item: item[1]):
         if incident_of.get(key) not in complete:
             why = "not stored" if key not in incident_of else "its incident is not fully opened"
-            lost_by_group[f"{group} ({why})"] += 1
-    outcome.lost += [f"{n} accepted alerts of {group}" for group, n in lost_by_group.items()]
+            outcome.lost.append(f"accepted alert {key} ({group}): {why}")
     by_group: dict[str, set[str]] = {}
     for key, group in sent.accepted_alerts.items():
         if key in incident_of:
@@ -938,6 +967,8 @@ async def _check(outcome: Outcome, sandbox: SlackSandbox, database_url: str) -> 
         ]
         if twice:
             outcome.duplicated.append(f"update “{text}”: twice in the {' and the '.join(twice)}")
+    for title in sent.cardless:
+        outcome.lost.append(f"acked `/incident rollback` in “{title}”: no card to approve (20 s)")
     for title in sent.resolves:
         if title not in resolved:
             outcome.lost.append(f"acked `/incident resolve` of “{title}”: still open")
