@@ -23,6 +23,20 @@ SCENARIO = Scenario(
 )
 
 
+# The control: the same harness with Slack healthy and no kill finds nothing, so what the
+# chaos run reports is the bot's doing, not the harness's.
+CALM = Scenario(
+    notifications=40,
+    commands=10,
+    seed=10,
+    chaos=Chaos(share=0.0),
+    traffic_seconds=8.0,
+    kill_after=None,
+    settle_min_s=10.0,
+    settle_quiet_s=5.0,
+)
+
+
 @pytest.fixture(autouse=True)
 def only_when_asked(request: pytest.FixtureRequest) -> None:
     # Minutes long and meant to fail until the outbox lands: run it on purpose.
@@ -42,3 +56,12 @@ async def test_nothing_accepted_is_lost_half_opened_or_doubled(kind: str) -> Non
         "lost": outcome.lost,
         "duplicated": outcome.duplicated,
     } == {"half-opened": [], "lost": [], "duplicated": []}
+
+
+async def test_a_calm_run_finds_nothing() -> None:
+    async with fresh_database("sqlite") as url:
+        outcome = await run(CALM, url)
+    print(outcome.report())
+    assert outcome.sent.accepted_deliveries == CALM.notifications
+    assert sum(outcome.sent.acked.values()) == CALM.commands
+    assert outcome.met, outcome.report()
