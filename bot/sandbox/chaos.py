@@ -910,7 +910,7 @@ async def _check(outcome: Outcome, sandbox: SlackSandbox, database_url: str) -> 
     named_channels = {str(i.channel_id) for i in incidents if i.channel_id}
     for incident in incidents:
         label = f"“{incident.title}” ({incident.kind}, {incident.service or 'no service'})"
-        missing, doubled = _opening_of(sandbox, incident, steps[incident.id])
+        missing, doubled = opening_gaps(sandbox, incident, steps[incident.id])
         if missing:
             outcome.half_opened.append(f"{label}: no {', no '.join(missing)}")
         else:
@@ -974,7 +974,7 @@ async def _check(outcome: Outcome, sandbox: SlackSandbox, database_url: str) -> 
             outcome.lost.append(f"acked `/incident resolve` of “{title}”: still open")
 
 
-def _opening_of(sandbox: SlackSandbox, incident: Any, steps: int) -> tuple[list[str], list[str]]:
+def opening_gaps(sandbox: SlackSandbox, incident: Any, steps: int) -> tuple[list[str], list[str]]:
     """What an incident's channel lacks of a full opening, and what it has twice."""
     if not incident.channel_id:
         return ["channel"], []
