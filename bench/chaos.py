@@ -14,7 +14,8 @@ The bot runs in its own process; the sandbox Slack, the monitors and the people 
 Only loopback is used, and every loop is bounded: the run stops by itself in a few minutes.
 
     python bench/chaos.py [--notifications 300] [--commands 100] [--seed 1] [--share 0.2]
-                          [--traffic-seconds 30] [--database-url URL]
+                          [--performed-share 0.5] [--held-share 0.25] [--traffic-seconds 30]
+                          [--database-url URL] [--show-log]
 
 Without --database-url it uses a throwaway SQLite file. A PostgreSQL URL (e.g.
 postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) names a server to connect to: a fresh
@@ -39,7 +40,12 @@ async def main(args: argparse.Namespace) -> int:
         notifications=args.notifications,
         commands=args.commands,
         seed=args.seed,
-        chaos=Chaos(seed=args.seed, share=args.share),
+        chaos=Chaos(
+            seed=args.seed,
+            share=args.share,
+            performed_share=args.performed_share,
+            held_share=args.held_share,
+        ),
         traffic_seconds=args.traffic_seconds,
     )
     async with fresh_database(args.database_url) as url:
@@ -56,6 +62,18 @@ if __name__ == "__main__":
     parser.add_argument("--commands", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--share", type=float, default=0.2, help="of Slack calls that fail")
+    parser.add_argument(
+        "--performed-share",
+        type=float,
+        default=0.5,
+        help="of timeouts, those after Slack did the work (a retry may then double it)",
+    )
+    parser.add_argument(
+        "--held-share",
+        type=float,
+        default=0.25,
+        help="of timeouts, those held 31 s, past the bot's client timeout (others drop at once)",
+    )
     parser.add_argument("--traffic-seconds", type=float, default=30.0)
     parser.add_argument("--database-url", help="default: a throwaway SQLite file")
     parser.add_argument("--show-log", action="store_true", help="print the bot log's tail")

@@ -488,6 +488,7 @@ class Outcome:
     settled_s: float = 0.0
     quiet: bool = False
     tracebacks: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # the bot log's exception lines
     log_tail: str = ""
 
     @property
@@ -522,6 +523,7 @@ class Outcome:
             f"settled    {self.settled_s:.0f} s after the traffic "
             f"({'quiet' if self.quiet else 'still busy at the bound'}); "
             f"bot log: {self.tracebacks} tracebacks",
+            *(f"bot log    {n}× {line}" for line, n in self.errors.most_common(5)),
             *(f"ack said   {n}× {text}" for text, n in sent.said.most_common(6)),
             f"opened     {self.opened} of {self.incidents} incidents fully opened",
             *_listed("half-opened", self.half_opened),
@@ -577,6 +579,9 @@ async def run(scenario: Scenario, database_url: str) -> Outcome:
         log.seek(0)
         logged = log.read()
         outcome.tracebacks = logged.count("Traceback")
+        outcome.errors = Counter(
+            re.findall(r"^(\w[\w.]*(?:Error|Exception)\b[^\n]{0,90})", logged, re.MULTILINE)
+        )
         outcome.log_tail = "\n".join(logged.splitlines()[-30:])
     return outcome
 
