@@ -23,9 +23,9 @@ questions or the people paged (the opener; the on-call group for alerts, with th
 summary), or the bot made a channel no incident row names (an opening's ruins). *Lost*: an
 accepted alert in no fully opened incident; an acked open that left no incident; an acked
 update missing from the timeline or the channel; an acked rollback with no card to approve; an
-acked resolve not done. *Duplicated*: two incidents for one alert group or one `/incident open`, a second channel for
-an incident, a header, checklist step, five-questions message or alert summary posted twice in
-a channel, an update twice in the channel or on the timeline.
+acked resolve not done. *Duplicated*: two incidents for one alert group or one `/incident
+open`, a second channel for an incident, a header, checklist step, five-questions message or
+alert summary posted twice in a channel, an update twice in the channel or on the timeline.
 """
 
 from bot.sandbox.chaos.checks import FullOpening, Outcome, opening_gaps
