@@ -22,6 +22,8 @@ PAGED_FOR_ALERTS = frozenset({ALICE, BOB})  # the S_ONCALL group `alerts.page` n
 
 @dataclass
 class Outcome:
+    """What became of a run: the tally sent, and what the check found."""
+
     sent: Sent
     database: str
     opened: int = 0  # incidents fully opened

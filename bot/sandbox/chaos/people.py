@@ -31,7 +31,8 @@ SLACK_RETRY_DELAYS_S = (1.0, 5.0, 15.0)
 
 class RetryingDriver(SlackDriver):
     """Sends as Slack does: an answer other than 200 within 3 s is sent again with
-    `X-Slack-Retry-Num`, up to three retries. Returns the last answer, or None if none came."""
+    `X-Slack-Retry-Num`, up to three retries. Returns the last answer; raises NotAcked when no
+    attempt got one."""
 
     def __init__(self, events_url: str, sandbox: SlackSandbox) -> None:
         super().__init__(
@@ -69,14 +70,13 @@ class RetryingDriver(SlackDriver):
 
 
 class NotAcked(Exception):
-    pass
+    """No attempt got an HTTP answer from the bot."""
 
 
 @dataclass(frozen=True)
 class CommandPlan:
     """One responder's incident: open it, post updates, roll back (approved), resolve."""
 
-    number: int
     kind: str
     title: str
     updates: tuple[str, ...]
@@ -96,7 +96,6 @@ def command_plans(commands: int, seed: int, rng: random.Random) -> list[CommandP
         token = f"{seed}.{n}.{rng.randrange(10**6):06d}"
         plans.append(
             CommandPlan(
-                number=n,
                 kind=kinds[n % len(kinds)],
                 title=f"Chaos drill {token}",
                 updates=tuple(f"chaos update {token}/{k}" for k in range(count - 3)),
@@ -117,10 +116,10 @@ async def respond(
     sent: Sent,
     began: float,
 ) -> None:
-    total = traffic_seconds
-    await until(began + plan.start * total)
-    steps = len(plan.updates) + 2
-    gap = (0.95 - plan.start) * total / steps  # spread so that the kill falls among them
+    await until(began + plan.start * traffic_seconds)
+    steps = len(plan.updates) + 2  # after the open: the updates, the rollback, the resolve
+    # Spread over the rest of the traffic time, so that the kill falls among them.
+    gap = (0.95 - plan.start) * traffic_seconds / steps
 
     async def command(channel: str, text: str) -> bool:
         """Whether the bot acked the command without saying it failed."""
