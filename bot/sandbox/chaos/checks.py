@@ -14,7 +14,7 @@ from bot.domain.timeline import EventType
 from bot.sandbox.chaos.shared import Sent, action_ids, read_rows
 from bot.sandbox.sandbox import SlackSandbox
 from bot.sandbox.seed import ALICE, BOB, BOT_USER_ID
-from bot.slack.ids import ACTION_OPEN_TRIAGE
+from bot.slack.ids import ACTION_APPROVE, ACTION_OPEN_TRIAGE
 from bot.store.models import AlertRow, ChecklistStepRow, IncidentRow, TimelineEventRow
 
 PAGED_FOR_ALERTS = frozenset({ALICE, BOB})  # the S_ONCALL group `alerts.page` names
@@ -196,8 +196,10 @@ async def check(outcome: Outcome, sandbox: SlackSandbox, database_url: str) -> N
         ]
         if twice:
             outcome.duplicated.append(f"update “{text}”: twice in the {' and the '.join(twice)}")
-    for title in sent.cardless:
-        outcome.lost.append(f"acked `/incident rollback` in “{title}”: no card to approve (20 s)")
+    for title, card_channel in sent.cardless.items():
+        # The card may have come after the responder gave up waiting; only none at all is lost.
+        if not any(ACTION_APPROVE in action_ids(m) for m in sandbox.messages(card_channel)):
+            outcome.lost.append(f"acked `/incident rollback` in “{title}”: no card to approve")
     for title in sent.resolves:
         if title not in resolved:
             outcome.lost.append(f"acked `/incident resolve` of “{title}”: still open")

@@ -27,6 +27,8 @@ API_TOKEN = "chaos-api-token-0123456789"
 # 5 min); compressed here so a run stays short, still spanning the bot's restart.
 ACK_TIMEOUT_S = 3.0
 SLACK_RETRY_DELAYS_S = (1.0, 5.0, 15.0)
+# Longer than a Slack call held past the bot's client timeout, so one such call is waited out.
+CARD_PATIENCE_S = 40.0
 
 
 class RetryingDriver(SlackDriver):
@@ -155,9 +157,9 @@ async def respond(
     await asyncio.sleep(gap)
     await _ship(client, base_url, plan.service, plan.version)
     if await command(channel, f"rollback {plan.service} prompt v12 because it went wrong"):
-        card = await _card(driver.sandbox, channel, patience=20.0)
+        card = await _card(driver.sandbox, channel, patience=CARD_PATIENCE_S)
         if card is None:
-            sent.cardless.append(plan.title)
+            sent.cardless[plan.title] = channel
         else:
             with contextlib.suppress(NotAcked):
                 answer = await driver.click("carol", channel, card, ACTION_APPROVE)

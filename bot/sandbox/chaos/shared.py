@@ -36,7 +36,8 @@ class Sent:
     opens: dict[str, bool] = field(default_factory=dict)  # title → acked
     updates: list[str] = field(default_factory=list)  # text of each acked update
     resolves: list[str] = field(default_factory=list)  # titles whose resolve was acked
-    cardless: list[str] = field(default_factory=list)  # acked rollbacks with no card to approve
+    # Acked rollbacks whose card did not come while the responder waited: title → channel.
+    cardless: dict[str, str] = field(default_factory=dict)
     approvals: int = 0  # Approve clicks acked
     said: Counter[str] = field(default_factory=Counter)  # what acks and cards said, shortened
     skipped: int = 0  # commands not sent: their incident's channel never appeared
