@@ -93,3 +93,31 @@ async def test_calm_slack_answers_every_call() -> None:
 def test_shares_are_checked() -> None:
     with pytest.raises(ValueError, match="share"):
         Chaos(share=1.5)
+
+
+async def test_a_timeout_after_the_call_did_the_work() -> None:
+    sandbox = SlackSandbox()
+    channel = sandbox.add_channel("chaos").id
+    sandbox.unleash_chaos(
+        Chaos(share=1.0, ratelimited=0, server_error=0, performed_share=1.0, held_share=0.0)
+    )
+    async with sandbox.serve():
+        outcomes = await post_many(sandbox, channel, 5)
+
+    # No caller heard back, yet every message is there: a retry would post it twice.
+    assert outcomes == ["no answer"] * 5
+    assert [m["text"] for m in sandbox.messages(channel)] == [f"message {n}" for n in range(5)]
+
+
+async def test_a_timeout_before_the_call_did_nothing() -> None:
+    sandbox = SlackSandbox()
+    channel = sandbox.add_channel("chaos").id
+    sandbox.unleash_chaos(
+        Chaos(share=1.0, ratelimited=0, server_error=0, performed_share=0.0, held_share=0.0)
+    )
+    async with sandbox.serve():
+        outcomes = await post_many(sandbox, channel, 5)
+
+    assert outcomes == ["no answer"] * 5
+    assert sandbox.messages(channel) == []
+    assert [call.error for call in sandbox.calls] == ["timeout"] * 5
