@@ -5,7 +5,9 @@ This module only translates HTTP to calls on SlackSandbox and back.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from email import policy
 from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
@@ -15,21 +17,33 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from bot.sandbox.errors import SlackError
 
 if TYPE_CHECKING:
     from bot.sandbox.sandbox import SlackSandbox
 
+# uvicorn's logger, which reports an exception raised by the app with its traceback.
+SERVER_LOG = "uvicorn.error"
+
 
 def build_app(sandbox: SlackSandbox) -> Starlette:
+    from bot.sandbox.sandbox import NoAnswer  # the sandbox imports this module
+
+    _quiet_about_dropped_connections()
+
     async def web_api(request: Request) -> Response:
         method = request.path_params["method"]
         try:
             values, token = await _read_arguments(request)
         except SlackError as refused:
             return _error(refused)
-        reply = sandbox.handle_call(method, values, token, base_url=_base_url(sandbox, request))
+        reply = sandbox.answer_call(method, values, token, base_url=_base_url(sandbox, request))
+        if isinstance(reply, NoAnswer):
+            if reply.hold_seconds:
+                await asyncio.sleep(reply.hold_seconds)
+            return _DroppedConnection()
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
 
     async def upload(request: Request) -> Response:
@@ -124,3 +138,34 @@ def _error(refused: SlackError) -> Response:
     return JSONResponse(
         {"ok": False, "error": refused.code}, status_code=refused.status, headers=refused.headers
     )
+
+
+class ConnectionDropped(Exception):
+    """Raised on purpose once a chaos answer has started: uvicorn then closes the socket."""
+
+
+class _DroppedConnection(Response):
+    """An answer that never arrives: its head promises a body, then the connection closes, as
+    when a proxy or Slack's edge gives up. A client sees a disconnect or a broken payload."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+            }
+        )
+        raise ConnectionDropped("chaos: the sandbox dropped the connection")
+
+
+class _NotDroppedConnections(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+def _quiet_about_dropped_connections() -> None:
+    # A dropped connection is what chaos asked for, not an error worth a traceback.
+    server_log = logging.getLogger(SERVER_LOG)
+    if not any(isinstance(f, _NotDroppedConnections) for f in server_log.filters):
+        server_log.addFilter(_NotDroppedConnections())

@@ -32,7 +32,7 @@ from bot.sandbox.entities import (
     Usergroup,
 )
 from bot.sandbox.errors import SlackError
-from bot.sandbox.failures import FailurePlan
+from bot.sandbox.failures import Chaos, FailurePlan, FaultKind, RandomFailures
 from bot.sandbox.methods import HANDLERS, NO_AUTH, Call
 from bot.sandbox.methods.conversations import check_channel_name
 from bot.sandbox.routes import build_app
@@ -53,6 +53,13 @@ class Reply:
     status: int
     body: JSON
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """Chaos: the call gets no answer; the connection drops after `hold_seconds`."""
+
+    hold_seconds: float
 
 
 class SlackSandbox:
@@ -78,6 +85,8 @@ class SlackSandbox:
         self.payload_observers: list[PayloadObserver] = []
         self.response_url_posts: list[ResponseUrlPost] = []
         self.failures = FailurePlan()
+        # Off unless unleash_chaos() is called: a random share of every call fails.
+        self.chaos: RandomFailures | None = None
         # Set while served (see serve()); URLs the sandbox hands out point here.
         self.base_url: str | None = None
         self.app = build_app(self)
@@ -120,7 +129,38 @@ class SlackSandbox:
         """
         self.failures.add(method, error, times=times, retry_after=retry_after, status=status)
 
+    def unleash_chaos(self, chaos: Chaos | None = None) -> RandomFailures:
+        """From now on fail a seeded random share of all Web API calls with 429, 500 or a
+        timeout (see Chaos); `self.chaos.enabled = False` calms Slack down again."""
+        self.chaos = RandomFailures(chaos or Chaos())
+        return self.chaos
+
     # The HTTP side (routes.py calls these)
+
+    def answer_call(
+        self, method: str, values: dict[str, Any], token: str | None, *, base_url: str
+    ) -> Reply | NoAnswer:
+        """handle_call, unless chaos fails this call: then a 429 or 500 without doing it, or no
+        answer at all, before or after doing it."""
+        fault = self.chaos.draw(method) if self.chaos is not None else None
+        if fault is None:
+            return self.handle_call(method, values, token, base_url=base_url)
+        assert self.chaos is not None
+        if fault.kind is FaultKind.TIMEOUT:
+            if fault.performed:
+                self.handle_call(method, values, token, base_url=base_url)
+            else:
+                self._record_refused(method, values, "timeout")
+            return NoAnswer(fault.hold_seconds)
+        refused = self.chaos.refusal(fault)
+        self._record_refused(method, values, refused.code)
+        return Reply(refused.status, {"ok": False, "error": refused.code}, refused.headers)
+
+    def _record_refused(self, method: str, values: dict[str, Any], code: str) -> None:
+        for observer in self.observers:
+            observer(method, dict(values))
+        self.calls.append(ApiCall(method, values, code))
+        self._changed()
 
     def handle_call(
         self, method: str, values: dict[str, Any], token: str | None, *, base_url: str
