@@ -174,7 +174,17 @@ async def build_runtime(
     api = [*api_routes(deps, settings.api_tokens), *alert_routes(deps, secrets)]
     ofrep = ofrep_routes(deps, settings.api_tokens)
     faults = DatabaseFaults(unavailable, lambda: check_reachable(engine))
-    web = create_web_app(bolt, background, metrics, health, lifespan, api, ofrep, faults)
+    web = create_web_app(
+        bolt,
+        settings.slack_signing_secret,
+        background,
+        metrics,
+        health,
+        lifespan,
+        api,
+        ofrep,
+        faults,
+    )
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
     await refresh_catalog(deps)  # the services registered over the API, before any request
     return runtime

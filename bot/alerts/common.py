@@ -3,8 +3,9 @@ limits, timestamps, hashes, links and header look-ups.
 
 Limits, and what happens beyond them:
 
-- a body over `MAX_BODY_BYTES` (4 MiB) is refused; so is one that nests deeper than Python's
-  JSON decoder can follow;
+- a body over `MAX_BODY_BYTES` (4 MiB) is refused; so is one that the strict JSON reader
+  (bot/domain/json_input.py) refuses: nested over 32 levels, a lone surrogate, NaN, a number
+  out of range — a poison delivery, answered 400 so that its sender stops retrying it;
 - more than `MAX_ALERTS` (1000) alerts in one delivery is refused: Alertmanager and Grafana
   send far fewer (they truncate themselves and say so in `truncatedAlerts`);
 - a label or annotation map with more than `MAX_MAP_ENTRIES` (256) entries, or a key longer
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from bot.domain.errors import UsageError
+from bot.domain.json_input import JsonInputError, read_json
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_ALERTS = 1000
@@ -56,16 +58,10 @@ def load_json_object(body: bytes) -> JsonObject:
     if len(body) > MAX_BODY_BYTES:
         fail("body", f"larger than {MAX_BODY_BYTES} bytes")
     try:
-        value = json.loads(body, parse_constant=_refuse_constant)
-    except RecursionError:
-        fail("body", "JSON nested too deeply")
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        fail("body", f"not valid JSON ({error})")
+        value = read_json(body)
+    except JsonInputError as error:
+        fail("body", str(error))
     return as_object(value, "body")
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
 
 
 def type_name(value: object) -> str:

@@ -186,7 +186,9 @@ class Catalog:
 
 def validate_version(version: str) -> str:
     version = version.strip()
-    if not version or len(version) > MAX_VERSION or any(c.isspace() for c in version):
+    # isprintable() also refuses control characters and lone surrogates, which no answer or
+    # database write could carry.
+    if not version or len(version) > MAX_VERSION or not version.isprintable() or " " in version:
         raise UsageError(
             f"A version is one word of at most {MAX_VERSION} characters, e.g. `v12`; "
             f"got `{version[:50]}`."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Notice
@@ -14,6 +14,10 @@ from bot.slack.listening import Listening
 from bot.slack.replies import ephemeral
 
 log = logging.getLogger(__name__)
+
+# Set in a request's context by the HTTP edge once Slack's signature matched
+# (bot/web/slack_edge.py).
+VERIFIED_AT_EDGE = "steadyhand_signature_verified"
 
 
 def build_bolt_app(signing_secret: str, client: AsyncWebClient, listening: Listening) -> AsyncApp:
@@ -39,8 +43,16 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-async def _on_unhandled_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+async def _on_unhandled_error(
+    error: Exception, body: dict[str, Any], respond: Any, request: AsyncBoltRequest
+) -> None:
     # The edge of the edge: whatever a listener did not handle is logged and told to the user.
     log.error("Unhandled error for Slack request: %r", error, exc_info=error)
-    if body.get("response_url"):
+    if body.get("response_url") and _from_slack(request):
         await respond(**ephemeral(Notice(f"Something failed on our side: {error}", True)))
+
+
+def _from_slack(request: AsyncBoltRequest) -> bool:
+    """Only a request known to come from Slack may have its response_url answered: anyone can
+    write a URL into a body. Socket Mode's come over Slack's own authenticated connection."""
+    return request.mode == "socket_mode" or request.context.get(VERIFIED_AT_EDGE) is True

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import service_rules
+from bot.domain.errors import ConfigError, UsageError
 from bot.domain.registry import (
     BUILT_IN_FLAGS,
     Change,
     Component,
     FlagKind,
-    FlagSpec,
     FlagState,
     KnownGood,
     ServiceSpec,
     built_in_flags,
+    validate_version,
 )
 from bot.store import upsert
 from bot.store.models import ChangeRow, FlagStateRow, KnownGoodRow, RegisteredServiceRow
+
+log = logging.getLogger(__name__)
+
+_COMPONENTS = {c.value for c in Component}
+_FLAG_KINDS = {k.value for k in FlagKind}
+# How many of a component's newest changes to read for one that is valid.
+_LOOK_BACK = 10
 
 
 class SqlRegistryRepo:
@@ -68,7 +78,7 @@ class SqlRegistryRepo:
             ChangeRow.at.desc(), ChangeRow.recorded_at.desc(), ChangeRow.id.desc()
         )
         rows = await self._session.scalars(query.limit(limit))
-        return [_change(row) for row in rows]
+        return [change for row in rows if (change := _readable_change(row))]
 
     async def latest_versions(self, service: str) -> dict[Component, str]:
         # One indexed lookup per component the service has changes for: at most nine.
@@ -77,9 +87,14 @@ class SqlRegistryRepo:
         )
         latest: dict[Component, str] = {}
         for text in list(components):
+            if text not in _COMPONENTS:
+                log.warning("Skipped changes of %s to an unknown component %r", service, text)
+                continue
             component = Component(text)
-            newest = await self.changes(service, component=component, limit=1)
-            latest[component] = newest[0].to_version
+            # The newest change that can be read; a bad one is logged and passed over.
+            newest = await self.changes(service, component=component, limit=_LOOK_BACK)
+            if newest:
+                latest[component] = newest[0].to_version
         return latest
 
     async def mark_known_good(self, mark: KnownGood) -> None:
@@ -115,6 +130,9 @@ class SqlRegistryRepo:
         )
         states = {}
         for r in rows:
+            if r.kind not in _FLAG_KINDS:
+                log.warning("Skipped flag %s.%s of unknown kind %r", r.service, r.name, r.kind)
+                continue
             kind = FlagKind(r.kind)
             value: bool | int = r.value if kind is FlagKind.PERCENTAGE else bool(r.value)
             states[r.name] = FlagState(r.service, r.name, kind, value, r.updated_by, r.updated_at)
@@ -142,7 +160,7 @@ class SqlRegistryRepo:
                 RegisteredServiceRow.registered_at, RegisteredServiceRow.name
             )
         )
-        return [_service(row) for row in rows]
+        return [spec for row in rows if (spec := _readable_service(row))]
 
     async def save_service(self, spec: ServiceSpec, by: str, at: datetime) -> None:
         values = {
@@ -164,17 +182,33 @@ class SqlRegistryRepo:
         )
 
 
-def _service(row: RegisteredServiceRow) -> ServiceSpec:
-    flags = {
-        name: FlagSpec(name, FlagKind(body["kind"]), body["default"])
-        for name, body in row.flags.items()
-    }
-    return ServiceSpec(
-        row.name,
-        components={Component(c): version for c, version in row.components.items()},
-        flags={**built_in_flags(), **flags},
-        environment=row.environment,
-    )
+def _readable_service(row: RegisteredServiceRow) -> ServiceSpec | None:
+    """The row by the rules a registration follows; None, logged, when it breaks them (written
+    by an older version or by hand): one bad row must not break every read of the catalog."""
+    try:
+        return ServiceSpec(
+            service_rules.service_name("name", row.name),
+            components=service_rules.components("components", row.components),
+            flags={**built_in_flags(), **service_rules.flags("flags", row.flags)},
+            environment=service_rules.environment("environment", row.environment),
+        )
+    except ConfigError as exc:
+        log.warning("Skipped the registered service %r, which breaks a rule: %s", row.name, exc)
+        return None
+
+
+def _readable_change(row: ChangeRow) -> Change | None:
+    try:
+        change = _change(row)
+        validate_version(change.to_version)
+        if change.from_version is not None:
+            validate_version(change.from_version)
+    except (ValueError, UsageError) as exc:
+        log.warning(
+            "Skipped the change %s of %s, which breaks a rule: %s", row.id, row.service, exc
+        )
+        return None
+    return change
 
 
 def _change(row: ChangeRow) -> Change:

@@ -18,14 +18,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.alerts import AlertPayloadError, parse
-from bot.alerts.common import MAX_BODY_BYTES
 from bot.alerts.grafana import verify_grafana_signature
 from bot.alerts.pagerduty import verify_pagerduty_signature
 from bot.domain.alerts import AlertSource
 from bot.ports import DatabaseUnavailable
 from bot.services.alerting import ingest_notification
 from bot.services.deps import Deps
-from bot.web.api_requests import ApiError, authorize
+from bot.web.api_requests import ApiError, authorize, bounded_body
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def alert_routes(deps: Deps, secrets: AlertSecrets) -> list[Route]:
     async def receive(request: Request) -> Response:
         try:
             source = _source(request.path_params["source"])
-            body = await _body(request)
+            body = await bounded_body(request)
             _check_sender(request, source, body, secrets, deps)
             notification = parse(source, body, request.headers)
         except ApiError as exc:
@@ -75,18 +74,6 @@ def _source(text: str) -> AlertSource:
     except ValueError:
         valid = ", ".join(s.value for s in AlertSource)
         raise ApiError(404, f"unknown alert source `{text[:50]}`; valid sources: {valid}") from None
-
-
-async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
-    return bytes(body)
 
 
 def _check_sender(

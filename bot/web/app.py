@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -14,8 +15,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.slack.background import Background
+from bot.web.body_limit import BodyLimit
 from bot.web.faults import DatabaseFaultMiddleware, DatabaseFaults
 from bot.web.metrics import Metrics
+from bot.web.slack_edge import SlackBodyError, bolt_request, signed_by_slack
 
 HEALTH_RETRY = 5  # seconds: when an unhealthy bot is worth asking again
 
@@ -24,6 +27,7 @@ Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
 def create_web_app(
     bolt: AsyncApp,
+    signing_secret: str,
     background: Background,
     metrics: Metrics,
     health: Callable[[], Awaitable[dict[str, object]]],
@@ -32,12 +36,17 @@ def create_web_app(
     ofrep: Sequence[BaseRoute] = (),
     database: DatabaseFaults | None = None,
 ) -> Starlette:
-    handler = AsyncSlackRequestHandler(bolt)
-
     async def slack_events(request: Request) -> Response:
         metrics.count("steadyhand_slack_requests_total")
+        body = await request.body()  # capped by BodyLimit
+        if not signed_by_slack(signing_secret, request.headers, body, time.time()):
+            return JSONResponse({"error": "missing, stale or wrong Slack signature"}, 401)
+        try:
+            verified = bolt_request(request, body)
+        except SlackBodyError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
         async with background.answering_slack():
-            return await handler.handle(request)
+            return to_starlette_response(await bolt.async_dispatch(verified))
 
     async def healthz(request: Request) -> Response:
         report = await health()
@@ -57,11 +66,13 @@ def create_web_app(
             *ofrep,
         ],
         lifespan=lifespan or _no_lifespan,
-        # Around every route, whatever it catches itself: a database outage is a 503.
         middleware=[
+            # First, before a byte of the body is read: the cap.
+            Middleware(BodyLimit),
+            # Around every route, whatever it catches itself: a database outage is a 503.
             Middleware(
                 DatabaseFaultMiddleware, faults=database or DatabaseFaults(), metrics=metrics
-            )
+            ),
         ],
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from bot.domain.json_input import JsonInputError, read_json
 from bot.web.api_requests import ApiError
 
 
@@ -26,9 +27,9 @@ def read_context(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest("PARSE_ERROR", f"the body is not valid JSON: {exc}") from None
+        value = read_json(body)
+    except JsonInputError as exc:
+        raise BadRequest("PARSE_ERROR", f"body: {exc}") from None
     if not isinstance(value, dict):
         raise BadRequest("PARSE_ERROR", 'the body must be a JSON object, e.g. {"context": {}}')
     context = value.get("context")

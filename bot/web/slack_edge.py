@@ -1,0 +1,158 @@
+"""What `/slack/events` checks before Bolt sees a request: Slack's signature, then that the
+signed body is one Bolt can read.
+
+The signature is ours to check first, over the raw bytes (already capped by `BodyLimit`):
+Bolt's own check parses the timestamp with `int()` and raises on "abc" or "1.5", and its error
+handler then answered the `response_url` of the unverified body, so a forged request could make
+the bot POST anywhere. Here the timestamp must be ASCII digits within five minutes of now, and
+nothing is parsed, stored or sent before the signature matches.
+
+A signed body can still be malformed (only Slack can sign, so it would be Slack's bug or a
+leaked secret): it is refused with 400 rather than crashing Bolt's parsing into a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request
+from slack_bolt.async_app import AsyncBoltRequest
+from starlette.requests import Request
+
+from bot.domain.json_input import JsonInputError, read_json
+from bot.slack.app import VERIFIED_AT_EDGE
+
+MAX_SIGNATURE_AGE_SECONDS = 5 * 60  # Slack's own advice, and Bolt's
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # [0-9], not \d: no other script's digits
+
+
+class SlackBodyError(Exception):
+    """A signed body Bolt cannot read; answered 400 with the reason."""
+
+
+def signed_by_slack(secret: str, headers: Mapping[str, str], body: bytes, now: float) -> bool:
+    """Slack's v0 signature: `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}`. `now` is wall
+    time (Slack stamps with its own clock, not the bot's story clock)."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not secret or not _TIMESTAMP.fullmatch(timestamp):
+        return False
+    if abs(now - int(timestamp)) > MAX_SIGNATURE_AGE_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode("latin-1", "replace"))
+
+
+def bolt_request(request: Request, body: bytes) -> AsyncBoltRequest:
+    """The verified request as Bolt's, marked verified for the error handler."""
+    _check_readable(body, request.headers.get("content-type"))
+    try:
+        return to_async_bolt_request(request, body, {VERIFIED_AT_EDGE: True})
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        # Bolt reads the envelope's fields (team, user, channel …) by their documented types.
+        raise SlackBodyError(f"a Slack request of an unexpected shape ({exc!r})") from None
+
+
+def _check_readable(body: bytes, content_type: str | None) -> None:
+    """The body as Bolt will parse it (slack_bolt.request.internals.parse_body), by the strict
+    reader: an object of valid JSON, or a form whose `payload` is one."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SlackBodyError("body: not UTF-8") from None
+    if not text:
+        return  # Bolt reads it as {}
+    try:
+        if content_type == "application/json" or text.startswith("{"):
+            _object(read_json(text))
+        elif "payload" in text:
+            payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+            if payload is not None:
+                _object(read_json(payload))
+    except JsonInputError as exc:
+        raise SlackBodyError(f"body: {exc}") from None
+
+
+def _object(value: object) -> None:
+    if not isinstance(value, dict):
+        raise SlackBodyError("body: Slack sends a JSON object")
+    _check_fields(value)
+    event = value.get("event")
+    if event is not None and not isinstance(event.get("type"), str):
+        raise SlackBodyError("body: `event.type` must be a string")
+
+
+# The fields Bolt's parsing, middleware and matchers read, wherever they appear, by the one type
+# Slack's payloads give each (users, channels and teams are an id or an object).
+_STRINGS = frozenset(
+    [
+        "type",
+        "subtype",
+        "token",
+        "team_id",
+        "user_id",
+        "channel_id",
+        "enterprise_id",
+        "api_app_id",
+        "response_url",
+        "callback_id",
+        "command",
+        "trigger_id",
+        "thread_ts",
+        "action_id",
+        "block_id",
+        "bot_id",
+        "user_team",
+        "app_installed_team_id",
+        "function_execution_id",
+        "event_id",
+    ]
+)
+_IDS_OR_OBJECTS = frozenset(["team", "user", "channel", "enterprise"])
+_OBJECTS = frozenset(
+    [
+        "event",
+        "view",
+        "message",
+        "previous_message",
+        "container",
+        "item",
+        "assistant_thread",
+        "function_data",
+    ]
+)
+_LISTS_OF_OBJECTS = frozenset(["actions", "authorizations", "response_urls"])
+
+
+def _check_fields(payload: dict[str, object]) -> None:
+    pending: list[object] = [payload]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if not _typed_as_slack_does(key, value):
+                raise SlackBodyError(f"body: `{key}` is not what Slack sends there")
+            pending.append(value)
+
+
+def _typed_as_slack_does(key: str, value: object) -> bool:
+    if value is None:
+        return True
+    if key in _STRINGS:
+        return isinstance(value, str)
+    if key in _IDS_OR_OBJECTS:
+        return isinstance(value, str | dict)
+    if key in _OBJECTS:
+        return isinstance(value, dict)
+    if key in _LISTS_OF_OBJECTS:
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    return True
