@@ -82,9 +82,45 @@ def _object(value: object) -> None:
     if not isinstance(value, dict):
         raise SlackBodyError("body: Slack sends a JSON object")
     _check_fields(value)
-    event = value.get("event")
-    if event is not None and not isinstance(event.get("type"), str):
-        raise SlackBodyError("body: `event.type` must be a string")
+    for path in _REQUIRED.get(str(value.get("type")), ()):
+        if not all(isinstance(found, str) for found in _strings_at(value, path)):
+            raise SlackBodyError(f"body: `{'.'.join(path)}` must be a string")
+
+
+# What Bolt's matchers index without looking, by payload type: a string each must be there.
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "event_callback": (("event", "type"),),
+    "block_actions": (("actions", "*", "action_id"),),
+    "block_suggestion": (("action_id",),),
+    "view_submission": (("view", "callback_id"),),
+    "view_closed": (("view", "callback_id"),),
+    **{
+        kind: (("callback_id",),)
+        for kind in (
+            "shortcut",
+            "message_action",
+            "interactive_message",
+            "dialog_submission",
+            "dialog_cancellation",
+            "dialog_suggestion",
+            "workflow_step_edit",
+        )
+    },
+}
+
+
+def _strings_at(value: object, path: tuple[str, ...]) -> list[object]:
+    """What sits at `path` (`*`: every item of a list); None where something is missing."""
+    found = [value]
+    for step in path:
+        inner: list[object] = []
+        for item in found:
+            if step == "*":
+                inner += item if isinstance(item, list) and item else [None]
+            else:
+                inner.append(item.get(step) if isinstance(item, dict) else None)
+        found = inner
+    return found
 
 
 # The fields Bolt's parsing, middleware and matchers read, wherever they appear, by the one type
@@ -145,8 +181,8 @@ def _check_fields(payload: dict[str, object]) -> None:
 
 
 def _typed_as_slack_does(key: str, value: object) -> bool:
-    if value is None:
-        return True
+    if value is None:  # Bolt tests objects by presence (`"view" in body`), ids by value
+        return key not in _OBJECTS and key not in _LISTS_OF_OBJECTS
     if key in _STRINGS:
         return isinstance(value, str)
     if key in _IDS_OR_OBJECTS:
