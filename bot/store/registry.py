@@ -120,8 +120,9 @@ class SqlRegistryRepo:
             .order_by(KnownGoodRow.at.desc(), KnownGoodRow.version.desc())
         )
         return [
-            KnownGood(r.service, Component(r.component), r.version, r.marked_by, r.at, r.reason)
+            KnownGood(r.service, component, r.version, r.marked_by, r.at, r.reason)
             for r in rows
+            if _readable_version(r.version, f"known-good mark of {r.service}.{r.component}")
         ]
 
     async def flag_states(self, service: str) -> dict[str, FlagState]:
@@ -195,6 +196,15 @@ def _readable_service(row: RegisteredServiceRow) -> ServiceSpec | None:
     except ConfigError as exc:
         log.warning("Skipped the registered service %r, which breaks a rule: %s", row.name, exc)
         return None
+
+
+def _readable_version(version: str, what: str) -> bool:
+    try:
+        validate_version(version)
+    except UsageError as exc:
+        log.warning("Skipped the %s, which breaks a rule: %s", what, exc)
+        return False
+    return True
 
 
 def _readable_change(row: ChangeRow) -> Change | None:

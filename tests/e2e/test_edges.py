@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
+from slack_bolt.async_app import AsyncBoltRequest
 from sqlalchemy import func, insert, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,7 +29,13 @@ from starlette.routing import Route
 from bot.sandbox import serve_app
 from bot.sandbox.driver import slack_signature
 from bot.stage import SIGNING_SECRET, Stage
-from bot.store.models import AlertRow, ChangeRow, RegisteredServiceRow
+from bot.store.models import (
+    AlertRow,
+    ChangeRow,
+    FlagStateRow,
+    KnownGoodRow,
+    RegisteredServiceRow,
+)
 from tests.e2e.conftest import START, StageFactory
 from tests.e2e.registry_stage import AUTH
 from tests.e2e.test_alert_sources import bearer, fixture, pagerduty_signed, sources_stage
@@ -145,12 +152,34 @@ async def test_a_bad_stored_change_is_skipped_and_logged(
                         recorded_at=START.replace(hour=10),
                     )
                 )
+            await connection.execute(
+                insert(KnownGoodRow).values(
+                    service="support-bot",
+                    component="prompt",
+                    version="v9 with spaces",
+                    marked_by="ci",
+                    at=START,
+                    reason="by hand",
+                )
+            )
+            await connection.execute(
+                insert(FlagStateRow).values(
+                    service="support-bot",
+                    name="kill_switch",
+                    kind="sometimes",
+                    value=7,
+                    updated_by="ci",
+                    updated_at=START,
+                )
+            )
         with caplog.at_level(logging.WARNING):
             await serves_ofrep(stage)
             prompt = await call(stage, "POST", f"{FLAGS}/support-bot.prompt", headers=AUTH)
             current = await call(stage, "GET", "/api/services/support-bot/current", headers=AUTH)
         assert prompt.json()["value"] == "v13"  # the last good change
         assert current.status_code == 200 and current.json()["versions"]["model"] == "gpt-x"
+        assert current.json()["known_good"] == {}
+        assert current.json()["flags"]["kill_switch"] is False
         assert any("bad-0" in r.getMessage() for r in caplog.records)
 
 
@@ -213,6 +242,27 @@ async def test_a_block_action_signed_with_a_float_timestamp_reaches_no_url(stage
         assert hits == []
 
 
+async def test_the_error_handler_answers_no_response_url_of_an_unverified_request(
+    stage: Stage,
+) -> None:
+    """Behind the edge: a request handed to Bolt unverified (here straight to dispatch, with
+    the timestamp that crashed Bolt's own check) never makes the bot call its response_url."""
+    async with listener() as (hook, hits):
+        body = urlencode({"command": "/incident", "text": "help", "response_url": hook})
+        request = AsyncBoltRequest(
+            body=body,
+            headers={
+                "content-type": "application/x-www-form-urlencoded",
+                "x-slack-request-timestamp": "abc",
+                "x-slack-signature": slack_signature(SIGNING_SECRET, "abc", body),
+            },
+        )
+        response = await stage.runtime.bolt.async_dispatch(request)
+        assert response.status == 500  # Bolt's own answer; the edge never lets this through
+        await stage.settle()
+        assert hits == []
+
+
 # Finding 5: an unbounded body was read whole before the signature check.
 
 EVERY_ENDPOINT = [
@@ -252,6 +302,8 @@ async def test_a_declared_huge_body_is_refused_before_it_is_sent(
 async def test_a_huge_streamed_body_is_cut_at_the_cap(stage: Stage) -> None:
     """An unsigned 200 MiB chunked body: the bot answers 413 and stops reading long before its
     end (a sender is only ever held in the sockets' buffers)."""
+    reset_peak_memory()
+    before = peak_memory()
     address = urlsplit(stage.base_url)
     reader, writer = await asyncio.open_connection(address.hostname, address.port)
     writer.write(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -271,6 +323,19 @@ async def test_a_huge_streamed_body_is_cut_at_the_cap(stage: Stage) -> None:
     assert status_line.split()[1] == b"413", status_line
     # The cap (1 MiB) plus what the sockets' buffers hold; nowhere near 200 MiB.
     assert sent < 32 * MiB, sent
+    # The bot runs in this process: its peak memory did not grow by the body's size.
+    assert peak_memory() - before < 64 * MiB, peak_memory() - before
+
+
+def reset_peak_memory() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
+
+
+def peak_memory() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
 
 
 # Finding 6: deep nesting, lone surrogates, NaN and wrong types answered 5xx.
