@@ -2,10 +2,12 @@
 
 One mechanism for every endpoint, so that no route can read a body whole by mistake (Bolt's
 adapter, for one, reads it whole before checking Slack's signature). A declared
-`Content-Length` over the cap is answered 413 at once, without reading the body; a chunked body
-is counted as it streams and cut at the cap, and the route's reader gets `BodyTooLarge`, which
-is answered 413 too. uvicorn stops reading from the socket while nobody asks for more, so a
-sender that keeps streaming is only ever held in its socket's buffers.
+`Content-Length` over the cap is answered 413 before any route runs; a chunked body is counted
+as it streams and cut at the cap, and the route's reader gets `BodyTooLarge`, answered 413 too.
+Before the 413, at most `LINGER_BYTES` more are read and dropped, never kept, for clients that
+read the answer only once they have written everything; a body larger still is cut off at once.
+uvicorn stops reading from the socket while nobody asks for more, so a sender that keeps
+streaming is only ever held in its socket's buffers.
 
 Caps, by path prefix:
 - `/alerts/`: 4 MiB (the parsers' own limit; Alertmanager sends up to 1000 alerts at once);
@@ -26,6 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.alerts.common import MAX_BODY_BYTES as MAX_ALERT_BYTES
 
 KiB, MiB = 1024, 1024 * 1024
+# A body up to this much over its cap is read and dropped (never kept) before the 413, so that
+# a client that writes its whole body before reading the answer (httpx, curl) gets the 413
+# rather than a reset connection. Anything larger is cut off at once.
+LINGER_BYTES = 8 * MiB
 MAX_SLACK_BYTES = 1 * MiB
 MAX_OTHER_BYTES = 64 * KiB
 CAPS: tuple[tuple[str, int], ...] = (
@@ -55,7 +61,8 @@ class BodyLimit:
         cap = body_cap(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > cap:
-            await _too_large(scope["path"], cap)(scope, receive, send)
+            drained = declared <= cap + LINGER_BYTES and await _discard(receive, declared)
+            await _too_large(scope["path"], cap, drained)(scope, receive, send)
             return
         received = 0
         started = False
@@ -79,7 +86,8 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # too late to answer; uvicorn closes the connection
                 raise
-            await _too_large(scope["path"], cap)(scope, receive, send)
+            drained = await _discard(receive, LINGER_BYTES)
+            await _too_large(scope["path"], cap, drained)(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -89,11 +97,22 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _too_large(path: str, cap: int) -> JSONResponse:
+async def _discard(receive: Receive, budget: int) -> bool:
+    """Read and drop the rest of the body, at most `budget` bytes; True if it ended."""
+    while budget >= 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False  # the sender went away
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return budget >= 0
+    return False
+
+
+def _too_large(path: str, cap: int, drained: bool) -> JSONResponse:
     # OFREP's general error shape is `errorDetails`; ours is `error`.
     field = "errorDetails" if path.startswith("/ofrep/") else "error"
-    # `Connection: close`: the rest of the body is never read, so the connection cannot be
-    # used for another request.
-    return JSONResponse(
-        {field: f"the body is larger than {cap} bytes"}, 413, headers={"Connection": "close"}
-    )
+    # Unless the body was drained, the rest of it is never read: the connection cannot carry
+    # another request.
+    headers = {} if drained else {"Connection": "close"}
+    return JSONResponse({field: f"the body is larger than {cap} bytes"}, 413, headers=headers)
