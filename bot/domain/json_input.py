@@ -3,10 +3,11 @@ webhooks, Slack's signed bodies).
 
 Python's `json.loads` accepts what no sender means and what later breaks us: it recurses once
 per nesting level (RecursionError), keeps lone surrogates (`"\\ud800"`, which no UTF-8 encoder
-takes back: the answer or the database write fails later), reads `NaN`, `Infinity` and `1e999`
-as floats that JSON cannot carry out again, and refuses integers over 4,300 digits with a bare
-ValueError. `read_json` refuses all of them up front, with a reason a sender can act on, so that
-nothing half-valid is ever stored.
+takes back: the answer or the database write fails later) and NULs (`"\\u0000"`, which
+PostgreSQL refuses in text), reads `NaN`, `Infinity` and `1e999` as floats that JSON cannot
+carry out again, and refuses integers over 4,300 digits with a bare ValueError. `read_json`
+refuses all of them up front, with a reason a sender can act on, so that nothing half-valid
+is ever stored.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def read_json(body: bytes | str, *, max_depth: int = MAX_DEPTH) -> JsonValue:
         raise
     except ValueError as error:  # JSONDecodeError included
         _refuse(f"not valid JSON ({error})")
-    if _MAY_HOLD_SURROGATE.search(text):
+    if _MAY_HOLD_BAD_CHARACTER.search(text):
         _check_strings(value)
     return value
 
@@ -70,8 +71,9 @@ def nesting_depth(text: str) -> int:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
-# Only an escape can put a lone surrogate in a string: the text itself is valid UTF-8.
-_MAY_HOLD_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# Only an escape can put a lone surrogate or a NUL in a string: the text is valid UTF-8, and
+# JSON forbids a raw NUL.
+_MAY_HOLD_BAD_CHARACTER = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
 
 def _check_strings(value: JsonValue) -> None:
@@ -89,6 +91,8 @@ def _check_strings(value: JsonValue) -> None:
 
 
 def _check_string(text: str) -> None:
+    if "\x00" in text:
+        _refuse("a string holds a NUL character (\\u0000), which no database stores")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:

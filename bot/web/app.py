@@ -18,6 +18,7 @@ from bot.slack.background import Background
 from bot.web.body_limit import BodyLimit
 from bot.web.faults import DatabaseFaultMiddleware, DatabaseFaults
 from bot.web.metrics import Metrics
+from bot.web.request_target import CleanTarget
 from bot.web.slack_edge import SlackBodyError, bolt_request, signed_by_slack
 
 HEALTH_RETRY = 5  # seconds: when an unhealthy bot is worth asking again
@@ -67,7 +68,8 @@ def create_web_app(
         ],
         lifespan=lifespan or _no_lifespan,
         middleware=[
-            # First, before a byte of the body is read: the cap.
+            # First, before a byte of the body is read: a NUL in the target, then the cap.
+            Middleware(CleanTarget),
             Middleware(BodyLimit),
             # Around every route, whatever it catches itself: a database outage is a 503.
             Middleware(

@@ -399,10 +399,29 @@ async def test_a_poison_alert_gets_400_so_its_sender_stops_retrying(
         )
         assert response.status_code == 400, response.text
 
+        # PostgreSQL cannot hold a NUL in text: it failed the write with a 500, retried forever.
+        nul = fixture("generic-firing.json").replace(b"Answer quality", b"Answer\\u0000quality")
+        response = await post_alert(stage, "generic", nul, bearer())
+        assert response.status_code == 400, response.text
+        assert "NUL" in response.json()["error"]
+
         deep = b'{"alerts": ' + b"[" * 5000 + b"]" * 5000 + b"}"
         response = await post_alert(stage, "alertmanager", deep, bearer())
         assert response.status_code == 400, response.text
         assert await count(stage, AlertRow) == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/incidents/%00/postmortem", "/api/services/a%00b/current", "/api/services?x=%00"],
+)
+async def test_a_nul_in_the_path_or_query_gets_400(
+    make_stage: StageFactory, tmp_path: Path, path: str
+) -> None:
+    async with sources_stage(make_stage, tmp_path) as stage:
+        response = await call(stage, "GET", path, headers=AUTH)
+        assert response.status_code == 400, response.text
+        assert "NUL" in response.json()["error"]
 
 
 @pytest.mark.parametrize(

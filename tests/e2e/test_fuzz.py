@@ -46,8 +46,10 @@ from tests.e2e.test_alert_sources import (
 from tests.support.databases import fresh_database
 from tests.support.slack_specs import conforming
 
-# Per endpoint family: ~1,000 bodies in all. STEADYHAND_FUZZ_EXAMPLES=5000 for a longer hunt.
+# Per endpoint family: ~1,000 bodies in all. For a longer hunt, or on PostgreSQL:
+# STEADYHAND_FUZZ_EXAMPLES=5000 STEADYHAND_FUZZ_DATABASE=postgres.
 EXAMPLES = int(os.environ.get("STEADYHAND_FUZZ_EXAMPLES", "200"))
+DATABASE = os.environ.get("STEADYHAND_FUZZ_DATABASE", "sqlite")
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -98,7 +100,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         stop = asyncio.Event()
         with conforming(sandbox):
             async with (
-                fresh_database("sqlite") as url,
+                fresh_database(DATABASE) as url,
                 sandbox_stage(url, clock, runbooks_dir=RUNBOOKS, env=env, sandbox=sandbox) as stage,
             ):
                 started.append((stage, asyncio.get_running_loop(), stop))
@@ -143,7 +145,7 @@ def serves_ofrep(bot: Bot) -> None:
 
 # Strategies
 
-SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\ud83d"])
+SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\ud83d", "a\x00b"])
 STRINGS = st.one_of(st.text(max_size=30), SURROGATES, st.sampled_from(["", " ", "v1", "prompt"]))
 NUMBERS = st.one_of(
     st.integers(),

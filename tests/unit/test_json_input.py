@@ -16,6 +16,7 @@ from bot.web.slack_edge import signed_by_slack
         (b'{"a": ' * (MAX_DEPTH + 1) + b"1" + b"}" * (MAX_DEPTH + 1), "nested too deeply"),
         (b'{"version": "v\\ud800"}', r"lone surrogate \(\\ud800\)"),
         (b'{"\\udfff": 1}', "lone surrogate"),
+        (b'{"summary": "a\\u0000b"}', r"NUL character \(\\u0000\)"),
         (b"NaN", r"^not valid JSON \(NaN is not a JSON number\)"),
         (b"[-Infinity]", "-Infinity is not a JSON number"),
         (b"1e999", r"out of range \(1e999\)"),
