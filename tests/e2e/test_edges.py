@@ -465,3 +465,34 @@ def signed(body: bytes, content_type: str) -> dict[str, str]:
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": f"v0={digest}",
     }
+
+
+@pytest.mark.parametrize("missing", ["trigger_id", "user_id", "channel_id"])
+async def test_a_signed_slash_command_without_its_ids_gets_400_and_no_slack_call(
+    stage: Stage, missing: str
+) -> None:
+    """Found by the fuzz suite: without a trigger_id the bot called views.open with none."""
+    form = {
+        "command": "/incident",
+        "text": "open",
+        "user_id": "U_ALICE",
+        "channel_id": "C_GENERAL",
+        "team_id": "T_SANDBOX",
+        "trigger_id": "1.2.3",
+        missing: "",
+    }
+    body = urlencode(form).encode()
+    headers = signed(body, "application/x-www-form-urlencoded")
+    response = await call(stage, "POST", "/slack/events", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert missing in response.json()["error"]
+    await stage.settle()
+    assert stage.sandbox.calls_to("views.open") == []
+
+
+async def test_a_slash_command_whose_text_says_payload_is_handled(stage: Stage) -> None:
+    """Bolt took any form holding the word "payload" for an interaction and dropped it (404
+    "unhandled request"); the edge hands it the form Slack sent."""
+    response = await stage.command("alice", "#general", "frobnicate the payload service")
+    assert response.status_code == 200, response.text
+    assert "`open`" in response.json()["text"]  # the unknown-subcommand help
