@@ -37,6 +37,8 @@ def create_web_app(
     ofrep: Sequence[BaseRoute] = (),
     database: DatabaseFaults | None = None,
 ) -> Starlette:
+    faults = database or DatabaseFaults()
+
     async def slack_events(request: Request) -> Response:
         metrics.count("steadyhand_slack_requests_total")
         body = await request.body()  # capped by BodyLimit
@@ -46,6 +48,8 @@ def create_web_app(
             verified = bolt_request(request, body)
         except SlackBodyError as exc:
             return JSONResponse({"error": str(exc)}, 400)
+        # Signed, so worth the round trip: an ack whose work cannot be recorded is a 503 instead.
+        await faults.check_reachable()
         async with background.answering_slack():
             return to_starlette_response(await bolt.async_dispatch(verified))
 
@@ -72,9 +76,7 @@ def create_web_app(
             Middleware(CleanTarget),
             Middleware(BodyLimit),
             # Around every route, whatever it catches itself: a database outage is a 503.
-            Middleware(
-                DatabaseFaultMiddleware, faults=database or DatabaseFaults(), metrics=metrics
-            ),
+            Middleware(DatabaseFaultMiddleware, faults=faults, metrics=metrics),
         ],
     )
 

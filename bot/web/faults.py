@@ -2,12 +2,11 @@
 
 One middleware around the whole app answers any request whose handling failed because the
 database is not there (refused, cut, pool exhausted, locked, read-only), so no endpoint can
-answer a bare 500 for it, whatever it catches itself. For `/slack/events` it also checks the
-database before the request reaches Bolt: a Slack request is acked before its work runs, and an
-ack whose work cannot even be recorded is a promise broken in silence. Answered 503 instead,
-Slack retries events, and shows the person a failed command or click so they can try again.
-The check comes before Bolt verifies the signature, so an unsigned request may learn that the
-database is away: no more than `/healthz` tells anyone.
+answer a bare 500 for it, whatever it catches itself. `/slack/events` also checks the database
+(`DatabaseFaults.check_reachable`) once the signature is verified and before Bolt acks: a Slack
+request is acked before its work runs, and an ack whose work cannot even be recorded is a
+promise broken in silence. Answered 503 instead, Slack retries events, and shows the person a
+failed command or click so they can try again.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.ports import DatabaseUnavailable
 from bot.web.metrics import Metrics
 
-SLACK_PATH = "/slack/events"
 OFREP_PREFIX = "/ofrep/"
 LOG_EVERY_SECONDS = 60.0
 
@@ -101,8 +99,6 @@ class DatabaseFaultMiddleware:
 
         path = str(scope.get("path", ""))
         try:
-            if path == SLACK_PATH:
-                await self.faults.check_reachable()
             await self.app(scope, receive, sending)
         except Exception as exc:
             outage = self.faults.outage_of(exc)

@@ -188,6 +188,9 @@ async def test_a_postgres_outage_answers_503_everywhere_and_loses_no_accepted_wr
         # an ack whose work then cannot even be recorded.
         command = await stage.driver.slash_command(ALICE, GENERAL_CHANNEL, "status")
         assert_unavailable(command)
+        # An unsigned request learns nothing of the outage: the signature is checked first.
+        forged = await stage.driver.slash_command(ALICE, GENERAL_CHANNEL, "status", forge=True)
+        assert forged.status_code == 401
         await until(lambda: writes.statuses.count(503) >= 10, "a few 503s")
 
         await proxy.accept()  # the database is back
