@@ -38,7 +38,9 @@ async def _refresh(deps: Deps, incident_id: str) -> None:
         incident = await uow.incidents.get(incident_id)
         alerts = await uow.alerts.for_incident(incident_id)
         ts, told = await uow.alerts.summary(incident_id)
-        if incident is None or incident.channel_id is None:  # still being opened
+        # Still being opened: the opening posts the first summary (pending work), with the
+        # alerts there are by then.
+        if incident is None or incident.channel_id is None or ts is None:
             await uow.alerts.mark_summary_stale(incident_id, deps.clock.now())
             await uow.commit()
             return
@@ -46,10 +48,7 @@ async def _refresh(deps: Deps, incident_id: str) -> None:
     named = next((a.service for a in alerts if a.service), None)
     unknown = named if named is not None and named not in deps.catalog.names else None
     summary = AlertSummary(tuple(alerts), deps.policy.alerts.page, unknown)
-    if ts is None:
-        ts = await deps.chat.post(channel, summary)
-    else:
-        await deps.chat.update(channel, ts, summary)
+    await deps.chat.update(channel, ts, summary)
     all_resolved = bool(alerts) and all(a.status is AlertStatus.RESOLVED for a in alerts)
     if all_resolved and not told and incident.is_open:
         by_policy = deps.policy.alerts.resolve_when_all_resolved

@@ -6,29 +6,40 @@ from __future__ import annotations
 from bot.domain import messages as m
 from bot.domain.errors import UsageError
 from bot.domain.incidents import Incident
+from bot.domain.pending_work import NewWork, Step
 from bot.domain.reminders import Reminder, ReminderKind
 from bot.domain.timeline import EventType
 from bot.services.deps import Deps
-from bot.services.opening import topic
+from bot.services.incident_texts import topic
+from bot.services.pending_work import deliver_now
 from bot.services.postmortem_delivery import post_postmortem_on_resolution
 from bot.services.timeline import record
 
 MAX_UPDATE = 3000
 
 
-async def post_status_update(deps: Deps, incident: Incident, author: str, text: str) -> None:
+async def post_status_update(
+    deps: Deps, incident: Incident, author: str, text: str
+) -> m.Notice | None:
+    """On the timeline and queued for the channel (and the stakeholders' copy) in one unit of
+    work, then posted; if Slack fails, the poster is told it will be posted later."""
     incident.ensure_open()
     text = text.strip()
     if not text:
         raise UsageError("Say what changed, e.g. `/incident update rolled back prompt v13 → v12`.")
     if len(text) > MAX_UPDATE:
         raise UsageError(f"The update is {len(text)} characters; keep it under {MAX_UPDATE}.")
-    assert incident.channel_id is not None
     now = deps.clock.now()
-    await deps.chat.post(incident.channel_id, m.StatusUpdate(incident, author, text, now))
     copied_to = deps.policy.stakeholder_channel
+    update = {"author": author, "text": text, "at": now.isoformat()}
+    work = [
+        NewWork(f"{incident.id}:update:{deps.new_id()}", incident.id, Step.STATUS_UPDATE, update)
+    ]
     if copied_to:
-        await deps.chat.post(copied_to, m.StatusUpdate(incident, author, text, now, True))
+        copy = {**update, "channel": copied_to, "for_stakeholders": True}
+        work.append(
+            NewWork(f"{incident.id}:update:{deps.new_id()}", incident.id, Step.STATUS_UPDATE, copy)
+        )
     async with deps.uow() as uow:
         await record(
             uow,
@@ -39,7 +50,16 @@ async def post_status_update(deps: Deps, incident: Incident, author: str, text: 
             text,
             stakeholder_channel=copied_to,
         )
+        await uow.pending_work.add(work, now)
         await uow.commit()
+    problem = await deliver_now(deps, incident.id)
+    if problem is None:
+        return None
+    return m.Notice(
+        f"Your update is on the incident's timeline, but Slack failed to post it ({problem}). "
+        "It will be posted as soon as Slack answers again.",
+        is_error=True,
+    )
 
 
 async def hand_over_command(deps: Deps, incident: Incident, new_commander: str, by: str) -> None:

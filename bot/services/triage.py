@@ -10,8 +10,9 @@ from bot.domain.reminders import ReminderKind
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.domain.triage import LAYER_LABELS, TriageAnswers
 from bot.services.deps import Deps
+from bot.services.incident_texts import runbook_problem, topic
 from bot.services.lookup import incident_by_id
-from bot.services.opening import post_checklist, runbook_problem, topic
+from bot.services.opening import post_checklist
 from bot.services.postmortem_delivery import remind_review
 from bot.services.timeline import record
 

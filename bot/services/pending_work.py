@@ -1,0 +1,338 @@
+"""Delivering pending Slack work: each step done once, resumed after failures and restarts.
+
+A step is claimed (a lease, so one process at a time works on an incident), done against Slack,
+and marked done in the same unit of work that saves what it produced (the channel's ID, a
+message's ts). A Slack failure releases it with a backoff; a process that dies leaves the lease
+to expire. Either way the step may have half happened, so each one first checks:
+
+- creating the channel remembers the chosen name before asking Slack; a retry that finds that
+  name taken adopts the channel the bot is in rather than making a second one;
+- a post carries its work key in the message's metadata; a retry first looks for it in the
+  channel's recent history;
+- inviting and setting the topic can simply be done again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import messages as m
+from bot.domain.checklists import pages
+from bot.domain.incidents import Incident, channel_name
+from bot.domain.pending_work import PendingWork, Step, gives_up, retry_delay
+from bot.domain.timeline import BOT_ACTOR, EventType
+from bot.ports import ChannelNameTaken, ChatError, UnitOfWork
+from bot.services.deps import Deps
+from bot.services.incident_texts import runbook_problem, topic
+from bot.services.timeline import record
+from bot.services.triage_context import triage_context
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 20
+# Bounds one run, so a request or a tick never spins; what is left waits for the next.
+MOST_STEPS_PER_RUN = 500
+
+
+@dataclass(frozen=True)
+class Delivered:
+    done: int = 0
+    failed: int = 0
+
+
+async def deliver_pending(deps: Deps, incident_id: str | None = None) -> Delivered:
+    """Do the work that is due, every incident's (the scheduler) or one incident's (right
+    after the request that queued it)."""
+    done = failed = 0
+    while done + failed < MOST_STEPS_PER_RUN:
+        async with deps.uow() as uow:
+            claimed = await uow.pending_work.claim(deps.clock.now(), incident_id=incident_id)
+            await uow.commit()
+        if not claimed:
+            break
+        for work in claimed:
+            if await _attempt(deps, work):
+                done += 1
+            else:
+                failed += 1
+    return Delivered(done, failed)
+
+
+async def deliver_now(deps: Deps, incident_id: str) -> str | None:
+    """Deliver the incident's due work; None if nothing is left, else why."""
+    await deliver_pending(deps, incident_id)
+    return await still_owed(deps, incident_id)
+
+
+async def still_owed(deps: Deps, incident_id: str) -> str | None:
+    """Why the incident still owes Slack work (Slack's last error), or None if it owes none."""
+    async with deps.uow() as uow:
+        pending = await uow.pending_work.pending(incident_id)
+    if not pending:
+        return None
+    return pending[0].last_error or "Slack has not answered yet"
+
+
+async def _attempt(deps: Deps, work: PendingWork) -> bool:
+    try:
+        await _do(deps, work)
+    except ChatError as exc:
+        await _failed(deps, work, exc)
+        return False
+    return True
+
+
+async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        if gives_up(work, exc.passing):
+            log.error("Gave up on %s for incident %s: %s", work.step, work.incident_id, exc)
+            await uow.pending_work.done(work.key, now)
+            await record(
+                uow,
+                work.incident_id,
+                EventType.SLACK_WORK_DROPPED,
+                BOT_ACTOR,
+                now,
+                f"Slack refused {_what(work)} {work.attempts} times; gave up: {exc}",
+                step=work.step.value,
+                error=str(exc),
+            )
+        else:
+            wait = retry_delay(work.attempts)
+            log.warning(
+                "%s for incident %s failed (try %d), again in %.0f s: %s",
+                work.step,
+                work.incident_id,
+                work.attempts,
+                wait.total_seconds(),
+                exc,
+            )
+            await uow.pending_work.failed(work.key, str(exc), now + wait)
+        await uow.commit()
+
+
+async def _do(deps: Deps, work: PendingWork) -> None:
+    async with deps.uow() as uow:
+        incident = await uow.incidents.get(work.incident_id)
+    if incident is None:  # nothing left to do it for
+        await _finish(deps, work, None)
+        return
+    if work.step is Step.CREATE_CHANNEL:
+        await _create_channel(deps, work, incident)
+        return
+    if incident.channel_id is None:  # only after a channel step given up, which never happens
+        raise ChatError(f"incident {incident.id} has no channel yet", passing=True)
+    await _STEPS[work.step](deps, work, incident, incident.channel_id)
+
+
+async def _finish(deps: Deps, work: PendingWork, uow: UnitOfWork | None) -> None:
+    """Mark the step done: in the caller's unit of work (committed by it), or in its own."""
+    if uow is not None:
+        await uow.pending_work.done(work.key, deps.clock.now())
+        return
+    async with deps.uow() as own:
+        await own.pending_work.done(work.key, deps.clock.now())
+        await own.commit()
+
+
+# Opening
+
+
+async def _create_channel(deps: Deps, work: PendingWork, incident: Incident) -> None:
+    if incident.channel_id is None:
+        remembered = incident.channel_name if work.tried_before else None
+        channel, name = await _channel_for(deps, incident, remembered)
+    else:
+        channel, name = incident.channel_id, incident.channel_name or ""
+    async with deps.uow() as uow:
+        fresh = await uow.incidents.get(incident.id)
+        assert fresh is not None
+        fresh.channel_id, fresh.channel_name = channel, name
+        await uow.incidents.update(fresh)
+        await record(
+            uow,
+            incident.id,
+            EventType.CHANNEL_CREATED,
+            BOT_ACTOR,
+            deps.clock.now(),
+            f"Created #{name}",
+            channel=channel,
+        )
+        await _finish(deps, work, uow)
+        await uow.commit()
+
+
+async def _channel_for(deps: Deps, incident: Incident, remembered: str | None) -> tuple[str, str]:
+    # An earlier try (or slack_sdk's own retry of this one) may have made the channel without
+    # our hearing back: a name taken by a channel the bot is in, which no other incident
+    # holds, is that channel.
+    names = [
+        channel_name(incident.opened_at, incident.title, n) for n in range(1, MAX_NAME_ATTEMPTS + 1)
+    ]
+    if remembered is not None:
+        names = [remembered, *(n for n in names if n != remembered)]
+    for name in names:
+        async with deps.uow() as uow:
+            if await uow.incidents.holds_channel_name(name, other_than=incident.id):
+                continue
+        if name != remembered:
+            await _remember_name(deps, incident.id, name)
+        try:
+            return await deps.chat.create_channel(name), name
+        except ChannelNameTaken:
+            adopted = await deps.chat.find_channel(name)
+            if adopted is not None:
+                return adopted, name
+    raise ChatError(
+        f"no free channel name for “{incident.title}”; rename or archive old incident channels"
+    )
+
+
+async def _remember_name(deps: Deps, incident_id: str, name: str) -> None:
+    async with deps.uow() as uow:
+        fresh = await uow.incidents.get(incident_id)
+        assert fresh is not None
+        fresh.channel_name = name
+        await uow.incidents.update(fresh)
+        await uow.commit()
+
+
+async def _invite(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    users = set(work.payload.get("users") or [])
+    group = work.payload.get("group")
+    if group and deps.directory is not None:
+        users |= await deps.directory.group_members(str(group))
+    if users:
+        await deps.chat.invite(channel, sorted(users))
+    await _finish(deps, work, None)
+
+
+async def _topic(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    await deps.chat.set_topic(channel, topic(incident))
+    await _finish(deps, work, None)
+
+
+async def _header(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
+    problem = runbook_problem(deps, incident.kind, runbook)
+    ts = await _post_once(deps, work, channel, m.IncidentHeader(incident, runbook, problem))
+    await _save(deps, work, incident.id, header_ts=ts)
+
+
+async def _classify_offer(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    await _post_once(deps, work, channel, m.ClassifyOffer(incident.id))
+    await _finish(deps, work, None)
+
+
+async def _checklist_page(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    chunks = pages(incident.steps)
+    number = int(work.payload["page"])
+    if number > len(chunks):  # the checklist changed since (a new kind posts its own)
+        await _finish(deps, work, None)
+        return
+    page = m.ChecklistPage(incident.id, number, len(chunks), tuple(chunks[number - 1]))
+    ts = await _post_once(deps, work, channel, page)
+    async with deps.uow() as uow:
+        fresh = await uow.incidents.get(incident.id)
+        assert fresh is not None
+        if len(fresh.checklist_ts) == number - 1:
+            fresh.checklist_ts = [*fresh.checklist_ts, ts]
+            await uow.incidents.update(fresh)
+        await _finish(deps, work, uow)
+        await uow.commit()
+
+
+async def _questions(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    context = await triage_context(deps, incident)
+    ts = await _post_once(deps, work, channel, m.FiveQuestions(incident, context))
+    async with deps.uow() as uow:
+        await record(
+            uow,
+            incident.id,
+            EventType.QUESTIONS_ASKED,
+            BOT_ACTOR,
+            deps.clock.now(),
+            "Asked the five questions",
+        )
+        await _save(deps, work, incident.id, questions_ts=ts, uow=uow)
+        await uow.commit()
+
+
+async def _alert_summary(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    async with deps.uow() as uow:
+        alerts = await uow.alerts.for_incident(incident.id)
+    page, unknown = work.payload.get("page"), work.payload.get("service_unknown")
+    summary = m.AlertSummary(tuple(alerts), page, unknown)
+    ts = await _post_once(deps, work, channel, summary)
+    async with deps.uow() as uow:
+        await uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
+        await _finish(deps, work, uow)
+        await uow.commit()
+
+
+# Later messages
+
+
+async def _status_update(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    p = work.payload
+    at = datetime.fromisoformat(str(p["at"]))
+    copy = bool(p.get("for_stakeholders"))
+    where = str(p["channel"]) if copy else channel  # the copy goes to the stakeholders' channel
+    update = m.StatusUpdate(incident, str(p["author"]), str(p["text"]), at, copy)
+    await _post_once(deps, work, where, update)
+    await _finish(deps, work, None)
+
+
+async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
+    if work.tried_before:
+        found = await deps.chat.find_posted(channel, work.key)
+        if found is not None:
+            return found
+    return await deps.chat.post(channel, message, key=work.key)
+
+
+async def _save(
+    deps: Deps,
+    work: PendingWork,
+    incident_id: str,
+    *,
+    header_ts: str | None = None,
+    questions_ts: str | None = None,
+    uow: UnitOfWork | None = None,
+) -> None:
+    """Save a message's ts on the incident, read afresh so nothing else it holds is undone."""
+    if uow is None:
+        async with deps.uow() as own:
+            await _save(
+                deps, work, incident_id, header_ts=header_ts, questions_ts=questions_ts, uow=own
+            )
+            await own.commit()
+        return
+    fresh = await uow.incidents.get(incident_id)
+    assert fresh is not None
+    if header_ts is not None:
+        fresh.header_ts = header_ts
+    if questions_ts is not None:
+        fresh.questions_ts = questions_ts
+    await uow.incidents.update(fresh)
+    await _finish(deps, work, uow)
+
+
+def _what(work: PendingWork) -> str:
+    return work.step.value.replace("_", " ")
+
+
+_STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[None]]] = {
+    Step.INVITE: _invite,
+    Step.TOPIC: _topic,
+    Step.HEADER: _header,
+    Step.CLASSIFY_OFFER: _classify_offer,
+    Step.CHECKLIST_PAGE: _checklist_page,
+    Step.QUESTIONS: _questions,
+    Step.ALERT_SUMMARY: _alert_summary,
+    Step.STATUS_UPDATE: _status_update,
+}
