@@ -167,9 +167,6 @@ async def _create_channel(deps: Deps, work: PendingWork, incident: Incident) -> 
 
 
 async def _channel_for(deps: Deps, incident: Incident, remembered: str | None) -> tuple[str, str]:
-    # An earlier try (or slack_sdk's own retry of this one) may have made the channel without
-    # our hearing back: a name taken by a channel the bot is in, which no other incident
-    # holds, is that channel.
     names = [
         channel_name(incident.opened_at, incident.title, n) for n in range(1, MAX_NAME_ATTEMPTS + 1)
     ]
@@ -184,8 +181,10 @@ async def _channel_for(deps: Deps, incident: Incident, remembered: str | None) -
         try:
             return await deps.chat.create_channel(name), name
         except ChannelNameTaken:
-            adopted = await deps.chat.find_channel(name)
-            if adopted is not None:
+            # An earlier try asked for this very name and may have got it without hearing
+            # back: a channel of that name the bot is in, which no other incident holds, is
+            # that one. Any other taken name is somebody else's; try the next.
+            if name == remembered and (adopted := await deps.chat.find_channel(name)):
                 return adopted, name
     raise ChatError(
         f"no free channel name for “{incident.title}”; rename or archive old incident channels"
