@@ -44,11 +44,9 @@ class Step(StrEnum):
     QUESTIONS = "questions"
     ALERT_SUMMARY = "alert_summary"  # payload: page, service_unknown
     STATUS_UPDATE = "status_update"  # payload: channel, author, text, at, for_stakeholders
-
-    @property
-    def posts(self) -> bool:
-        """Whether the step posts a message (and so carries its key as metadata)."""
-        return self not in (Step.CREATE_CHANNEL, Step.INVITE, Step.TOPIC)
+    HEADER_REFRESH = "header_refresh"  # the header edited to what the incident is now
+    COMMANDER_CHANGED = "commander_changed"  # payload: previous, current, by
+    RESOLVED = "resolved"  # payload: by
 
 
 @dataclass(frozen=True)

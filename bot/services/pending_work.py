@@ -18,11 +18,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.domain import messages as m
 from bot.domain.checklists import pages
 from bot.domain.incidents import Incident, channel_name
-from bot.domain.pending_work import PendingWork, Step, gives_up, retry_delay
+from bot.domain.pending_work import NewWork, PendingWork, Step, gives_up, retry_delay
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChannelNameTaken, ChatError, UnitOfWork
 from bot.services.deps import Deps
@@ -65,6 +66,17 @@ async def deliver_now(deps: Deps, incident_id: str) -> str | None:
     """Deliver the incident's due work; None if nothing is left, else why."""
     await deliver_pending(deps, incident_id)
     return await still_owed(deps, incident_id)
+
+
+async def queue(
+    deps: Deps, uow: UnitOfWork, incident_id: str, *steps: tuple[Step, dict[str, Any]]
+) -> None:
+    """Add steps to the incident's pending work, in the caller's unit of work."""
+    work = [
+        NewWork(f"{incident_id}:{step.value}:{deps.new_id()}", incident_id, step, payload)
+        for step, payload in steps
+    ]
+    await uow.pending_work.add(work, deps.clock.now())
 
 
 async def still_owed(deps: Deps, incident_id: str) -> str | None:
@@ -286,6 +298,27 @@ async def _status_update(deps: Deps, work: PendingWork, incident: Incident, chan
     await _finish(deps, work, None)
 
 
+async def _header_refresh(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    if incident.header_ts is not None:
+        runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
+        await deps.chat.update(channel, incident.header_ts, m.IncidentHeader(incident, runbook))
+    await _finish(deps, work, None)
+
+
+async def _commander_changed(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> None:
+    p = work.payload
+    changed = m.CommanderChanged(str(p["previous"]), str(p["current"]), str(p["by"]))
+    await _post_once(deps, work, channel, changed)
+    await _finish(deps, work, None)
+
+
+async def _resolved(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    await _post_once(deps, work, channel, m.IncidentResolved(incident, str(work.payload["by"])))
+    await _finish(deps, work, None)
+
+
 async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
     if work.tried_before:
         found = await deps.chat.find_posted(channel, work.key)
@@ -334,4 +367,7 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[None]]
     Step.QUESTIONS: _questions,
     Step.ALERT_SUMMARY: _alert_summary,
     Step.STATUS_UPDATE: _status_update,
+    Step.HEADER_REFRESH: _header_refresh,
+    Step.COMMANDER_CHANGED: _commander_changed,
+    Step.RESOLVED: _resolved,
 }

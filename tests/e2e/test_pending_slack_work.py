@@ -200,7 +200,7 @@ async def test_an_update_slack_fails_to_post_is_posted_once_later(
         )
         await stage.command("alice", channel.id, "update Routed long prompts to the small model")
         told = stage.sandbox.ephemerals(ALICE, channel.id)[-1]
-        assert "It will be posted as soon as Slack answers again" in told["text"]
+        assert "It will be posted in the channel as soon as Slack answers again" in told["text"]
         incident = await incident_of(stage, channel)
         updates = [
             e for e in await timeline(stage, incident.id) if e.type is EventType.STATUS_UPDATE
@@ -220,3 +220,35 @@ async def test_an_update_slack_fails_to_post_is_posted_once_later(
 def posts_saying(stage: Stage, channel: str, words: str) -> int:
     messages: list[dict[str, Any]] = stage.sandbox.messages(channel)
     return sum(1 for m in messages if words in text_of(m))
+
+
+# The same for handing over and resolving
+
+
+async def test_a_handover_and_a_resolution_slack_fails_to_announce_are_announced_once(
+    stage: Stage,
+) -> None:
+    await stage.command("alice", "#general", "open tool Search tool schema errors")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next(
+        "conversations.invite", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+    )
+    await stage.command("alice", channel.id, "commander <@U_BOB|bob>")
+    assert "It will be announced" in stage.sandbox.ephemerals(ALICE, channel.id)[-1]["text"]
+    assert (await incident_of(stage, channel)).commander == BOB  # recorded all the same
+    assert BOB not in stage.sandbox.channel(channel.id).members
+
+    stage.sandbox.fail_next("chat.update", "internal_error", status=500, times=OUTLASTING_SLACK_SDK)
+    await settle_slack(stage)
+    assert BOB in stage.sandbox.channel(channel.id).members
+    assert posts_saying(stage, channel.id, "handed the incident commander role") == 1
+    assert f"<@{BOB}>" in text_of(stage.sandbox.messages(channel.id)[0])  # the header
+
+    stage.sandbox.fail_next(
+        "conversations.setTopic", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+    )
+    await stage.command("bob", channel.id, "resolve Tool schema v7 restored")
+    assert "It will be announced" in stage.sandbox.ephemerals(BOB, channel.id)[-1]["text"]
+    await settle_slack(stage)
+    assert "resolved" in stage.sandbox.channel(channel.id).topic.value
+    assert posts_saying(stage, channel.id, "Tool schema v7 restored") == 1

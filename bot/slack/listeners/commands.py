@@ -96,9 +96,9 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
         case c.Update(text):
             return await lifecycle.post_status_update(deps, incident, user, text)
         case c.HandOver(new_commander):
-            await lifecycle.hand_over_command(deps, incident, new_commander, user)
+            return await lifecycle.hand_over_command(deps, incident, new_commander, user)
         case c.Resolve(summary):
-            await lifecycle.resolve_incident(deps, incident, user, summary)
+            return await lifecycle.resolve_incident(deps, incident, user, summary)
         case c.PostPostmortem():
             await postmortem_delivery.post_postmortem(deps, incident, user)
         case c.AddNote(text):
