@@ -47,6 +47,10 @@ class Step(StrEnum):
     HEADER_REFRESH = "header_refresh"  # the header edited to what the incident is now
     COMMANDER_CHANGED = "commander_changed"  # payload: previous, current, by
     RESOLVED = "resolved"  # payload: by
+    ACTION_CARD = "action_card"  # payload: request
+    ACTION_CARD_EDIT = "action_card_edit"  # payload: request; drawn as the request is then
+    VERIFICATION_REPORT = "verification_report"  # payload: request, passed, summary, score,
+    # escalation
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.domain import messages as m
 from bot.domain.checklists import pages
+from bot.domain.drivers import VerificationResult
 from bot.domain.incidents import Incident, channel_name
 from bot.domain.pending_work import NewWork, PendingWork, Step, gives_up, retry_delay
 from bot.domain.timeline import BOT_ACTOR, EventType
@@ -319,6 +320,52 @@ async def _resolved(deps: Deps, work: PendingWork, incident: Incident, channel: 
     await _finish(deps, work, None)
 
 
+async def _action_card(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+    request_id = str(work.payload["request"])
+    async with deps.uow() as uow:
+        request = await uow.actions.get(request_id)
+    if request is None or request.message_ts is not None:
+        await _finish(deps, work, None)
+        return
+    card = m.ActionCard(request, deps.policy.roles.approvers)
+    ts = await _post_once(deps, work, request.channel_id, card)
+    async with deps.uow() as uow:
+        fresh = await uow.actions.get(request_id)
+        assert fresh is not None
+        fresh.message_ts = ts
+        await uow.actions.save_outcome(fresh)
+        await _finish(deps, work, uow)
+        await uow.commit()
+
+
+async def _action_card_edit(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> None:
+    async with deps.uow() as uow:
+        request = await uow.actions.get(str(work.payload["request"]))
+    if request is not None and request.message_ts is not None:
+        card = m.ActionCard(request, deps.policy.roles.approvers)
+        await deps.chat.update(request.channel_id, request.message_ts, card)
+    await _finish(deps, work, None)
+
+
+async def _verification_report(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> None:
+    p = work.payload
+    async with deps.uow() as uow:
+        request = await uow.actions.get(str(p["request"]))
+    if request is not None:
+        score = p.get("score")
+        result = VerificationResult(
+            bool(p["passed"]), str(p["summary"]), None if score is None else float(score)
+        )
+        escalation = None if p.get("escalation") is None else str(p["escalation"])
+        report = m.VerificationReport(request, result, escalation)
+        await _post_once(deps, work, request.channel_id, report)
+    await _finish(deps, work, None)
+
+
 async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
     if work.tried_before:
         found = await deps.chat.find_posted(channel, work.key)
@@ -370,4 +417,7 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[None]]
     Step.HEADER_REFRESH: _header_refresh,
     Step.COMMANDER_CHANGED: _commander_changed,
     Step.RESOLVED: _resolved,
+    Step.ACTION_CARD: _action_card,
+    Step.ACTION_CARD_EDIT: _action_card_edit,
+    Step.VERIFICATION_REPORT: _verification_report,
 }

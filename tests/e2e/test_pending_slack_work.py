@@ -10,9 +10,12 @@ from typing import Any
 from bot.domain.timeline import EventType
 from bot.sandbox.entities import Channel
 from bot.sandbox.seed import ALICE, BOB, GENERAL_CHANNEL
+from bot.services.registry import running
+from bot.slack import ids
 from bot.slack.ids import ACTION_OPEN_TRIAGE, ACTION_TOGGLE_STEP
 from bot.stage import Stage
-from tests.e2e.action_stage import CONFIG
+from tests.e2e.action_stage import CONFIG, action_stage, card, cards
+from tests.e2e.action_stage import open_incident as open_action_incident
 from tests.e2e.conftest import StageFactory
 from tests.e2e.helpers import (
     incident_channels,
@@ -252,3 +255,34 @@ async def test_a_handover_and_a_resolution_slack_fails_to_announce_are_announced
     await settle_slack(stage)
     assert "resolved" in stage.sandbox.channel(channel.id).topic.value
     assert posts_saying(stage, channel.id, "Tool schema v7 restored") == 1
+
+
+# Action cards and their edits
+
+
+async def test_an_action_card_and_its_edit_slack_fails_on_are_delivered_once(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with action_stage(make_stage, tmp_path) as stage:
+        incident = await open_action_incident(stage)
+        channel = incident.channel_id
+        assert channel is not None
+        stage.sandbox.fail_next(
+            "chat.postMessage", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await stage.command("alice", channel, "rollback prompt because refusals stopped")
+        assert cards(stage, incident) == []  # the request is recorded; its card is owed
+        await settle_slack(stage)
+        [asked] = cards(stage, incident)
+        assert "Approval needed" in text_of(asked)
+
+        stage.sandbox.fail_next(
+            "chat.update", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await stage.driver.click("carol", channel, asked["ts"], ids.ACTION_APPROVE)
+        await stage.settle()
+        assert (await running(stage.runtime.deps, "support-bot")).versions["prompt"] == "v12"
+        assert "Approval needed" in text_of(card(stage, incident))  # the edit is owed
+        await settle_slack(stage)
+        [done] = cards(stage, incident)
+        assert done["ts"] == asked["ts"] and "Applied" in text_of(done)
