@@ -49,6 +49,7 @@ class Step(StrEnum):
     RESOLVED = "resolved"  # payload: by
     ACTION_CARD = "action_card"  # payload: request
     ACTION_CARD_EDIT = "action_card_edit"  # payload: request; drawn as the request is then
+    ALL_ALERTS_RESOLVED = "all_alerts_resolved"  # payload: count, by_policy
     VERIFICATION_REPORT = "verification_report"  # payload: request, passed, summary, score,
     # escalation
 

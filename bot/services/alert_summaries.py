@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 
 from bot.domain.alerts import AlertStatus
-from bot.domain.messages import AlertSummary, AllAlertsResolved
+from bot.domain.messages import AlertSummary
+from bot.domain.pending_work import Step
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChatError
 from bot.services.deps import Deps
 from bot.services.lifecycle import resolve_incident
+from bot.services.pending_work import deliver_pending, queue
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -63,10 +65,15 @@ async def _refresh(deps: Deps, incident_id: str) -> None:
                 alerts=len(alerts),
                 resolved_by_policy=by_policy,
             )
+            # Told once: the telling is owed from now on, and the summary marked as told.
+            told_now = {"count": len(alerts), "by_policy": by_policy}
+            await queue(deps, uow, incident.id, (Step.ALL_ALERTS_RESOLVED, told_now))
+            await uow.alerts.save_summary(incident.id, ts, all_resolved_told=True)
             await uow.commit()
-        await deps.chat.post(channel, AllAlertsResolved(incident.id, len(alerts), by_policy))
+        await deliver_pending(deps, incident.id)
         if by_policy:
             await resolve_incident(deps, incident, BOT_ACTOR, "All alerts resolved.")
+        return
     async with deps.uow() as uow:
         await uow.alerts.save_summary(incident.id, ts, all_resolved)  # told, or nothing to tell
         await uow.commit()

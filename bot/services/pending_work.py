@@ -366,6 +366,15 @@ async def _verification_report(
     await _finish(deps, work, None)
 
 
+async def _all_alerts_resolved(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> None:
+    p = work.payload
+    told = m.AllAlertsResolved(incident.id, int(p["count"]), bool(p["by_policy"]))
+    await _post_once(deps, work, channel, told)
+    await _finish(deps, work, None)
+
+
 async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
     if work.tried_before:
         found = await deps.chat.find_posted(channel, work.key)
@@ -420,4 +429,5 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[None]]
     Step.ACTION_CARD: _action_card,
     Step.ACTION_CARD_EDIT: _action_card_edit,
     Step.VERIFICATION_REPORT: _verification_report,
+    Step.ALL_ALERTS_RESOLVED: _all_alerts_resolved,
 }

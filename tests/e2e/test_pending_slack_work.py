@@ -286,3 +286,22 @@ async def test_an_action_card_and_its_edit_slack_fails_on_are_delivered_once(
         await settle_slack(stage)
         [done] = cards(stage, incident)
         assert done["ts"] == asked["ts"] and "Applied" in text_of(done)
+
+
+async def test_all_alerts_resolved_is_told_once_though_slack_failed_the_first_time(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        await send(stage, generic("eval-drop"))
+        await send(stage, generic("eval-drop", status="resolved", id="r1"))
+        stage.sandbox.fail_next(
+            "chat.postMessage", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await stage.run_due_work()
+        channel = only_incident_channel(stage.sandbox)
+        assert posts_saying(stage, channel.id, "The alert is resolved") == 0
+        await settle_slack(stage)
+        assert posts_saying(stage, channel.id, "The alert is resolved") == 1
+        incident = await incident_of(stage, channel)
+        kinds = [e.type for e in await timeline(stage, incident.id)]
+        assert kinds.count(EventType.ALERTS_ALL_RESOLVED) == 1
