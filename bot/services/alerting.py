@@ -57,6 +57,17 @@ class _ToOpen:
 
 
 async def ingest_notification(deps: Deps, notification: Notification) -> Ingested:
+    result, heard = await _stored(deps, notification)
+    # Committed: from here on nothing is lost, and nothing below may run the notification
+    # again (its delivery key is claimed).
+    for incident_id in result.opened:
+        if await deliver_now(deps, incident_id) is not None:
+            result.pending.append(incident_id)
+    await run_auto_actions(deps, heard)
+    return result
+
+
+async def _stored(deps: Deps, notification: Notification) -> tuple[Ingested, list[TrackedAlert]]:
     # A deadlock or a busy SQLite leaves nothing written: the whole notification runs again.
     for attempt in range(CONTENTION_ATTEMPTS):
         try:
@@ -68,7 +79,7 @@ async def ingest_notification(deps: Deps, notification: Notification) -> Ingeste
     raise AssertionError("unreachable")
 
 
-async def _ingest(deps: Deps, notification: Notification) -> Ingested:
+async def _ingest(deps: Deps, notification: Notification) -> tuple[Ingested, list[TrackedAlert]]:
     now = deps.clock.now()
     result = Ingested()
     to_open: dict[str, _ToOpen] = {}
@@ -76,7 +87,7 @@ async def _ingest(deps: Deps, notification: Notification) -> Ingested:
     async with deps.uow() as uow:
         key = f"alert:{notification.source.value}:{notification.delivery_key}"
         if not await uow.idempotency.claim(key, now, notification.retry_window):
-            return Ingested(duplicate=True)
+            return Ingested(duplicate=True), []
         # Locks are always taken in one order — alert rows, then groups, then summaries,
         # each sorted — so two notifications never wait on each other in a circle.
         alerts = sorted(notification.alerts, key=lambda a: a.fingerprint)
@@ -103,12 +114,8 @@ async def _ingest(deps: Deps, notification: Notification) -> Ingested:
         for opening in to_open.values():
             await _add_opening(deps, uow, opening)
         await uow.commit()
-    for incident_id in to_open:
-        result.opened.append(incident_id)
-        if await deliver_now(deps, incident_id) is not None:
-            result.pending.append(incident_id)
-    await run_auto_actions(deps, heard)
-    return result
+    result.opened = list(to_open)
+    return result, heard
 
 
 class _Placement:
