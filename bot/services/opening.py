@@ -16,7 +16,7 @@ from typing import Any
 from bot.domain import messages as m
 from bot.domain.checklists import pages, steps_from_runbook
 from bot.domain.errors import NotFound, UsageError
-from bot.domain.incidents import Incident, validate_title
+from bot.domain.incidents import Incident, channel_name, validate_title
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.pending_work import NewWork, opening_steps
 from bot.domain.reminders import Reminder, ReminderKind
@@ -86,6 +86,8 @@ async def add_opening(
     """Write the incident, its first events, its reminder and its opening's Slack work in the
     caller's unit of work: once that commits, the opening cannot be lost."""
     now = incident.opened_at
+    # The channel's first choice of name, remembered before Slack is ever asked for it.
+    incident.channel_name = channel_name(now, incident.title)
     await uow.incidents.add(incident)
     await record(
         uow,

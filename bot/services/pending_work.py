@@ -56,10 +56,8 @@ async def deliver_pending(deps: Deps, incident_id: str | None = None) -> Deliver
         if not claimed:
             break
         for work in claimed:
-            if await _attempt(deps, work):
-                done += 1
-            else:
-                failed += 1
+            chain_done, chain_failed = await _run_chain(deps, work)
+            done, failed = done + chain_done, failed + chain_failed
     return Delivered(done, failed)
 
 
@@ -89,13 +87,21 @@ async def still_owed(deps: Deps, incident_id: str) -> str | None:
     return pending[0].last_error or "Slack has not answered yet"
 
 
-async def _attempt(deps: Deps, work: PendingWork) -> bool:
-    try:
-        await _do(deps, work)
-    except ChatError as exc:
-        await _failed(deps, work, exc)
-        return False
-    return True
+async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
+    """Do the claimed step and the incident's steps after it, each claimed in the unit of work
+    that marks the one before done (one transaction a step, which matters under load), until
+    one fails or none is left; return how many were done and failed."""
+    done = 0
+    following: PendingWork | None = work
+    while following is not None and done < MOST_STEPS_PER_RUN:
+        current = following
+        try:
+            following = await _do(deps, current)
+        except ChatError as exc:
+            await _failed(deps, current, exc)
+            return done, 1
+        done += 1
+    return done, 0
 
 
 async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
@@ -128,37 +134,39 @@ async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
         await uow.commit()
 
 
-async def _do(deps: Deps, work: PendingWork) -> None:
+async def _do(deps: Deps, work: PendingWork) -> PendingWork | None:
+    """Do one step; return the incident's next step, claimed, if it is due."""
     async with deps.uow() as uow:
         incident = await uow.incidents.get(work.incident_id)
     if incident is None:  # nothing left to do it for
-        await _finish(deps, work, None)
-        return
+        return await _finish(deps, work, None)
     if work.step is Step.CREATE_CHANNEL:
-        await _create_channel(deps, work, incident)
-        return
+        return await _create_channel(deps, work, incident)
     if incident.channel_id is None:  # only after a channel step given up, which never happens
         raise ChatError(f"incident {incident.id} has no channel yet", passing=True)
-    await _STEPS[work.step](deps, work, incident, incident.channel_id)
+    return await _STEPS[work.step](deps, work, incident, incident.channel_id)
 
 
-async def _finish(deps: Deps, work: PendingWork, uow: UnitOfWork | None) -> None:
-    """Mark the step done: in the caller's unit of work (committed by it), or in its own."""
-    if uow is not None:
-        await uow.pending_work.done(work.key, deps.clock.now())
-        return
-    async with deps.uow() as own:
-        await own.pending_work.done(work.key, deps.clock.now())
-        await own.commit()
+async def _finish(deps: Deps, work: PendingWork, uow: UnitOfWork | None) -> PendingWork | None:
+    """Mark the step done and claim the incident's next one, in the caller's unit of work
+    (committed by it) or in its own."""
+    if uow is None:
+        async with deps.uow() as own:
+            following = await _finish(deps, work, own)
+            await own.commit()
+        return following
+    now = deps.clock.now()
+    await uow.pending_work.done(work.key, now)
+    claimed = await uow.pending_work.claim(now, incident_id=work.incident_id, limit=1)
+    return claimed[0] if claimed else None
 
 
 # Opening
 
 
-async def _create_channel(deps: Deps, work: PendingWork, incident: Incident) -> None:
+async def _create_channel(deps: Deps, work: PendingWork, incident: Incident) -> PendingWork | None:
     if incident.channel_id is None:
-        remembered = incident.channel_name if work.tried_before else None
-        channel, name = await _channel_for(deps, incident, remembered)
+        channel, name = await _channel_for(deps, incident, adopt=work.tried_before)
     else:
         channel, name = incident.channel_id, incident.channel_name or ""
     async with deps.uow() as uow:
@@ -175,29 +183,34 @@ async def _create_channel(deps: Deps, work: PendingWork, incident: Incident) -> 
             f"Created #{name}",
             channel=channel,
         )
-        await _finish(deps, work, uow)
+        following = await _finish(deps, work, uow)
         await uow.commit()
+    return following
 
 
-async def _channel_for(deps: Deps, incident: Incident, remembered: str | None) -> tuple[str, str]:
+async def _channel_for(deps: Deps, incident: Incident, *, adopt: bool) -> tuple[str, str]:
+    """Ask for the remembered name (the first choice is remembered when the incident is
+    stored), then the next ones, each remembered before Slack is asked for it."""
     names = [
         channel_name(incident.opened_at, incident.title, n) for n in range(1, MAX_NAME_ATTEMPTS + 1)
     ]
+    remembered = incident.channel_name
     if remembered is not None:
         names = [remembered, *(n for n in names if n != remembered)]
     for name in names:
         async with deps.uow() as uow:
             if await uow.incidents.holds_channel_name(name, other_than=incident.id):
                 continue
-        if name != remembered:
+        if name != incident.channel_name:
             await _remember_name(deps, incident.id, name)
+            incident.channel_name = name
         try:
             return await deps.chat.create_channel(name), name
         except ChannelNameTaken:
             # An earlier try asked for this very name and may have got it without hearing
             # back: a channel of that name the bot is in, which no other incident holds, is
             # that one. Any other taken name is somebody else's; try the next.
-            if name == remembered and (adopted := await deps.chat.find_channel(name)):
+            if adopt and name == remembered and (adopted := await deps.chat.find_channel(name)):
                 return adopted, name
     raise ChatError(
         f"no free channel name for “{incident.title}”; rename or archive old incident channels"
@@ -213,39 +226,48 @@ async def _remember_name(deps: Deps, incident_id: str, name: str) -> None:
         await uow.commit()
 
 
-async def _invite(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _invite(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     users = set(work.payload.get("users") or [])
     group = work.payload.get("group")
     if group and deps.directory is not None:
         users |= await deps.directory.group_members(str(group))
     if users:
         await deps.chat.invite(channel, sorted(users))
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
-async def _topic(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _topic(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     await deps.chat.set_topic(channel, topic(incident))
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
-async def _header(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _header(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
     problem = runbook_problem(deps, incident.kind, runbook)
     ts = await _post_once(deps, work, channel, m.IncidentHeader(incident, runbook, problem))
-    await _save(deps, work, incident.id, header_ts=ts)
+    return await _save(deps, work, incident.id, header_ts=ts)
 
 
-async def _classify_offer(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _classify_offer(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     await _post_once(deps, work, channel, m.ClassifyOffer(incident.id))
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
-async def _checklist_page(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _checklist_page(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     chunks = pages(incident.steps)
     number = int(work.payload["page"])
     if number > len(chunks):  # the checklist changed since (a new kind posts its own)
-        await _finish(deps, work, None)
-        return
+        return await _finish(deps, work, None)
     page = m.ChecklistPage(incident.id, number, len(chunks), tuple(chunks[number - 1]))
     ts = await _post_once(deps, work, channel, page)
     async with deps.uow() as uow:
@@ -254,11 +276,14 @@ async def _checklist_page(deps: Deps, work: PendingWork, incident: Incident, cha
         if len(fresh.checklist_ts) == number - 1:
             fresh.checklist_ts = [*fresh.checklist_ts, ts]
             await uow.incidents.update(fresh)
-        await _finish(deps, work, uow)
+        following = await _finish(deps, work, uow)
         await uow.commit()
+    return following
 
 
-async def _questions(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _questions(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     context = await triage_context(deps, incident)
     ts = await _post_once(deps, work, channel, m.FiveQuestions(incident, context))
     async with deps.uow() as uow:
@@ -270,11 +295,14 @@ async def _questions(deps: Deps, work: PendingWork, incident: Incident, channel:
             deps.clock.now(),
             "Asked the five questions",
         )
-        await _save(deps, work, incident.id, questions_ts=ts, uow=uow)
+        following = await _save(deps, work, incident.id, questions_ts=ts, uow=uow)
         await uow.commit()
+    return following
 
 
-async def _alert_summary(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _alert_summary(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     async with deps.uow() as uow:
         alerts = await uow.alerts.for_incident(incident.id)
     page, unknown = work.payload.get("page"), work.payload.get("service_unknown")
@@ -282,51 +310,59 @@ async def _alert_summary(deps: Deps, work: PendingWork, incident: Incident, chan
     ts = await _post_once(deps, work, channel, summary)
     async with deps.uow() as uow:
         await uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
-        await _finish(deps, work, uow)
+        following = await _finish(deps, work, uow)
         await uow.commit()
+    return following
 
 
 # Later messages
 
 
-async def _status_update(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _status_update(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     p = work.payload
     at = datetime.fromisoformat(str(p["at"]))
     copy = bool(p.get("for_stakeholders"))
     where = str(p["channel"]) if copy else channel  # the copy goes to the stakeholders' channel
     update = m.StatusUpdate(incident, str(p["author"]), str(p["text"]), at, copy)
     await _post_once(deps, work, where, update)
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
-async def _header_refresh(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _header_refresh(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     if incident.header_ts is not None:
         runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
         await deps.chat.update(channel, incident.header_ts, m.IncidentHeader(incident, runbook))
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
 async def _commander_changed(
     deps: Deps, work: PendingWork, incident: Incident, channel: str
-) -> None:
+) -> PendingWork | None:
     p = work.payload
     changed = m.CommanderChanged(str(p["previous"]), str(p["current"]), str(p["by"]))
     await _post_once(deps, work, channel, changed)
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
-async def _resolved(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _resolved(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     await _post_once(deps, work, channel, m.IncidentResolved(incident, str(work.payload["by"])))
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
-async def _action_card(deps: Deps, work: PendingWork, incident: Incident, channel: str) -> None:
+async def _action_card(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
     request_id = str(work.payload["request"])
     async with deps.uow() as uow:
         request = await uow.actions.get(request_id)
     if request is None or request.message_ts is not None:
-        await _finish(deps, work, None)
-        return
+        return await _finish(deps, work, None)
     card = m.ActionCard(request, deps.policy.roles.approvers)
     ts = await _post_once(deps, work, request.channel_id, card)
     async with deps.uow() as uow:
@@ -334,24 +370,25 @@ async def _action_card(deps: Deps, work: PendingWork, incident: Incident, channe
         assert fresh is not None
         fresh.message_ts = ts
         await uow.actions.save_outcome(fresh)
-        await _finish(deps, work, uow)
+        following = await _finish(deps, work, uow)
         await uow.commit()
+    return following
 
 
 async def _action_card_edit(
     deps: Deps, work: PendingWork, incident: Incident, channel: str
-) -> None:
+) -> PendingWork | None:
     async with deps.uow() as uow:
         request = await uow.actions.get(str(work.payload["request"]))
     if request is not None and request.message_ts is not None:
         card = m.ActionCard(request, deps.policy.roles.approvers)
         await deps.chat.update(request.channel_id, request.message_ts, card)
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
 async def _verification_report(
     deps: Deps, work: PendingWork, incident: Incident, channel: str
-) -> None:
+) -> PendingWork | None:
     p = work.payload
     async with deps.uow() as uow:
         request = await uow.actions.get(str(p["request"]))
@@ -363,16 +400,16 @@ async def _verification_report(
         escalation = None if p.get("escalation") is None else str(p["escalation"])
         report = m.VerificationReport(request, result, escalation)
         await _post_once(deps, work, request.channel_id, report)
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
 async def _all_alerts_resolved(
     deps: Deps, work: PendingWork, incident: Incident, channel: str
-) -> None:
+) -> PendingWork | None:
     p = work.payload
     told = m.AllAlertsResolved(incident.id, int(p["count"]), bool(p["by_policy"]))
     await _post_once(deps, work, channel, told)
-    await _finish(deps, work, None)
+    return await _finish(deps, work, None)
 
 
 async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
@@ -391,15 +428,15 @@ async def _save(
     header_ts: str | None = None,
     questions_ts: str | None = None,
     uow: UnitOfWork | None = None,
-) -> None:
+) -> PendingWork | None:
     """Save a message's ts on the incident, read afresh so nothing else it holds is undone."""
     if uow is None:
         async with deps.uow() as own:
-            await _save(
+            following = await _save(
                 deps, work, incident_id, header_ts=header_ts, questions_ts=questions_ts, uow=own
             )
             await own.commit()
-        return
+        return following
     fresh = await uow.incidents.get(incident_id)
     assert fresh is not None
     if header_ts is not None:
@@ -407,14 +444,14 @@ async def _save(
     if questions_ts is not None:
         fresh.questions_ts = questions_ts
     await uow.incidents.update(fresh)
-    await _finish(deps, work, uow)
+    return await _finish(deps, work, uow)
 
 
 def _what(work: PendingWork) -> str:
     return work.step.value.replace("_", " ")
 
 
-_STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[None]]] = {
+_STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[PendingWork | None]]] = {
     Step.INVITE: _invite,
     Step.TOPIC: _topic,
     Step.HEADER: _header,
