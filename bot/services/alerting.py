@@ -141,9 +141,11 @@ class _Placement:
             self.groups[key] = await self.uow.alerts.lock_group(key)
         for alert in alerts:  # another process may have recorded one while we waited
             if self.tracked[alert.fingerprint] is None and keys:
-                self.tracked[alert.fingerprint] = await self.uow.alerts.get(
-                    alert.source, alert.fingerprint, for_update=True
-                )
+                if await self.uow.alerts.get(alert.source, alert.fingerprint) is not None:
+                    # Locking it now would take an alert row after a group, against the lock
+                    # order, and deadlock with a notification holding it and wanting ours:
+                    # start again, and it is locked with the others, first.
+                    raise Contention(f"alert {alert.fingerprint} was recorded meanwhile")
 
     async def place(self, alert: Alert) -> tuple[TrackedAlert | None, str]:
         now = self.now

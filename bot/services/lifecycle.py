@@ -131,7 +131,7 @@ async def _delivered(deps: Deps, incident: Incident, done: str, verb: str) -> m.
     if problem is None:
         return None
     return m.Notice(
-        f"{done}, but Slack failed ({problem}). "
+        f"{done}, but Slack has not taken it yet ({problem}). "
         f"It will be {verb} in the channel as soon as Slack answers again.",
         is_error=True,
     )

@@ -125,8 +125,8 @@ async def opened_notice(deps: Deps, incident: Incident) -> m.Notice:
         return m.Notice(f"Opened <#{incident.channel_id}> for “{incident.title}”.")
     where = f"<#{incident.channel_id}>" if incident.channel_id else "its channel"
     return m.Notice(
-        f"Recorded the incident “{incident.title}”, but Slack failed while setting up {where} "
-        f"({problem}). It will be finished as soon as Slack answers again.",
+        f"Recorded the incident “{incident.title}”, but Slack has not finished setting up "
+        f"{where} ({problem}). It will be finished as soon as Slack answers again.",
         is_error=True,
     )
 

@@ -50,8 +50,12 @@ async def deliver_pending(deps: Deps, incident_id: str | None = None) -> Deliver
     after the request that queued it)."""
     done = failed = 0
     while done + failed < MOST_STEPS_PER_RUN:
+        # One at a time, claimed just before it runs: a batch claimed at once would see its
+        # last leases run out while the first incidents are worked on.
         async with deps.uow() as uow:
-            claimed = await uow.pending_work.claim(deps.clock.now(), incident_id=incident_id)
+            claimed = await uow.pending_work.claim(
+                deps.clock.now(), incident_id=incident_id, limit=1
+            )
             await uow.commit()
         if not claimed:
             break
@@ -84,7 +88,7 @@ async def still_owed(deps: Deps, incident_id: str) -> str | None:
         pending = await uow.pending_work.pending(incident_id)
     if not pending:
         return None
-    return pending[0].last_error or "Slack has not answered yet"
+    return pending[0].last_error or "still under way"
 
 
 async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
