@@ -140,12 +140,15 @@ class _Placement:
         for key in sorted(keys):
             self.groups[key] = await self.uow.alerts.lock_group(key)
         for alert in alerts:  # another process may have recorded one while we waited
-            if self.tracked[alert.fingerprint] is None and keys:
-                if await self.uow.alerts.get(alert.source, alert.fingerprint) is not None:
-                    # Locking it now would take an alert row after a group, against the lock
-                    # order, and deadlock with a notification holding it and wanting ours:
-                    # start again, and it is locked with the others, first.
-                    raise Contention(f"alert {alert.fingerprint} was recorded meanwhile")
+            # Locking it now would take an alert row after a group, against the lock order,
+            # and deadlock with a notification holding it and wanting ours: start again, and
+            # it is locked with the others, first.
+            if (
+                self.tracked[alert.fingerprint] is None
+                and keys
+                and await self.uow.alerts.get(alert.source, alert.fingerprint) is not None
+            ):
+                raise Contention(f"alert {alert.fingerprint} was recorded meanwhile")
 
     async def place(self, alert: Alert) -> tuple[TrackedAlert | None, str]:
         now = self.now
