@@ -305,3 +305,13 @@ async def test_all_alerts_resolved_is_told_once_though_slack_failed_the_first_ti
         incident = await incident_of(stage, channel)
         kinds = [e.type for e in await timeline(stage, incident.id)]
         assert kinds.count(EventType.ALERTS_ALL_RESOLVED) == 1
+
+
+async def test_one_slack_500_is_retried_by_slack_sdk_at_once(stage: Stage) -> None:
+    await stage.command("alice", "#general", "open cost Spend per request tripled")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next("chat.postMessage", "internal_error", status=500)
+    await stage.command("alice", channel.id, "update Routed long prompts to the small model")
+    assert posts_saying(stage, channel.id, "Routed long prompts") == 1  # no waiting
+    assert stage.sandbox.ephemerals(ALICE, channel.id) == []  # nothing to apologise for
+    assert failed_calls(stage, "chat.postMessage") == 1
