@@ -315,3 +315,25 @@ async def test_one_slack_500_is_retried_by_slack_sdk_at_once(stage: Stage) -> No
     assert posts_saying(stage, channel.id, "Routed long prompts") == 1  # no waiting
     assert stage.sandbox.ephemerals(ALICE, channel.id) == []  # nothing to apologise for
     assert failed_calls(stage, "chat.postMessage") == 1
+
+
+async def test_a_burst_of_failures_on_every_method_still_opens_each_incident_once(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        # Refused, failed, or done without our hearing back, whatever is asked.
+        stage.sandbox.fail_next("*", "internal_error", status=500, times=7)
+        stage.sandbox.lose_next_answer("conversations.create")
+        stage.sandbox.lose_next_answer("chat.postMessage", times=2)
+        stage.sandbox.lose_next_answer("conversations.setTopic")
+        kinds = ("quality", "latency", "cost")
+        for kind in kinds:
+            alert = generic(f"{kind}-alert", name=f"{kind}Alert", kind=kind, summary=f"{kind} bad")
+            response = await send(stage, alert)
+            assert response.status_code == 200, response.text
+            assert len(response.json()["opened"]) == 1, kind
+        await settle_slack(stage, rounds=10)
+        channels = incident_channels(stage.sandbox)
+        assert sorted(c.name for c in channels) == sorted(f"inc-20261122-{k}-bad" for k in kinds)
+        for channel in channels:
+            await assert_fully_opened(stage, channel, alert=True)
