@@ -136,6 +136,7 @@ class SlackSandbox:
         timeout (see Chaos); `self.chaos.enabled = False` calms Slack down again."""
         self.chaos = RandomFailures(chaos or Chaos())
         return self.chaos
+
     def lose_next_answer(self, method: str, *, times: int = 1) -> None:
         """Carry out the next `times` calls of `method`, then answer each with HTTP 504: the
         caller cannot tell whether Slack did it (a gateway timeout after the work was done).
