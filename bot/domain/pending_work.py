@@ -25,7 +25,9 @@ from bot.domain.kinds import IncidentKind
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_WAIT = timedelta(minutes=10)
 # A process working a step holds it this long; if it stops, another takes the step over.
-LEASE = timedelta(minutes=2)
+# Longer than a step can take (two Slack calls, each at most 15 s before it times out, plus
+# slack_sdk's few quick retries), short enough that a crash delays an opening by a minute.
+LEASE = timedelta(seconds=60)
 # A step Slack refuses for good (not a passing failure) is tried this many times, then dropped
 # with a note on the timeline, so one bad setting does not hold the rest of the incident back.
 REFUSALS_BEFORE_GIVING_UP = 3
