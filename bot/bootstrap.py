@@ -12,7 +12,11 @@ from pathlib import Path
 import aiohttp
 import httpx
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -52,6 +56,7 @@ log = logging.getLogger(__name__)
 
 # On shutdown, how long to let acked Slack requests finish their work.
 SHUTDOWN_GRACE_SECONDS = 30
+SLACK_CALL_TIMEOUT_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,16 @@ async def build_runtime(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=http,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+        # A call that cannot finish in this long is treated as failed (and retried) rather
+        # than holding a request or the scheduler's tick.
+        timeout=SLACK_CALL_TIMEOUT_SECONDS,
+        # Slack's passing failures are retried here, a few times and quickly; what they give
+        # up on stays as pending Slack work (bot/services/pending_work.py) for later.
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ],
     )
     # One client for drivers and verification checks; each sets its own timeouts per call.
     outside = httpx.AsyncClient(follow_redirects=False)

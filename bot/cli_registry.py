@@ -193,7 +193,7 @@ class OfflineChat:
     async def set_topic(self, channel: str, topic: str) -> None:
         self._refuse()
 
-    async def post(self, channel: str, message: Message) -> str:
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
         self._refuse()
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
@@ -206,6 +206,12 @@ class OfflineChat:
         self._refuse()
 
     async def upload_files(self, channel: str, files: Sequence[Upload], comment: str) -> list[str]:
+        self._refuse()
+
+    async def find_posted(self, channel: str, key: str) -> str | None:
+        self._refuse()
+
+    async def find_channel(self, name: str) -> str | None:
         self._refuse()
 
     def _refuse(self) -> NoReturn:

@@ -15,6 +15,7 @@ from bot.domain.drivers import DriverResult, DriverSpec, VerificationResult, Ver
 from bot.domain.findings import ChannelMessage, FailedExample, FollowUp, Pin
 from bot.domain.incidents import Incident
 from bot.domain.messages import Message, Modal
+from bot.domain.pending_work import NewWork, PendingWork
 from bot.domain.registry import Change, Component, FlagState, KnownGood, ServiceSpec
 from bot.domain.reminders import Reminder
 from bot.domain.timeline import TimelineEvent
@@ -50,7 +51,14 @@ class Contention(DatabaseUnavailable):
 
 
 class ChatError(Exception):
-    """Chat refused or failed; the message carries the platform's own error code."""
+    """Chat refused or failed; the message carries the platform's own error code.
+
+    `passing` says the failure may go away by itself (the platform down or overloaded, a rate
+    limit, a timeout, no connection), as opposed to a refusal that will be repeated."""
+
+    def __init__(self, message: str, *, passing: bool = False) -> None:
+        super().__init__(message)
+        self.passing = passing
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,17 @@ class Chat(Protocol):
 
     async def set_topic(self, channel: str, topic: str) -> None: ...
 
-    async def post(self, channel: str, message: Message) -> str:
-        """Post and return the message's timestamp (its ID within the channel)."""
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
+        """Post and return the message's timestamp (its ID within the channel). A `key` is
+        carried in the message's metadata, for `find_posted`."""
+        ...
+
+    async def find_posted(self, channel: str, key: str) -> str | None:
+        """The timestamp of a recent message of the channel posted with `key`, if any."""
+        ...
+
+    async def find_channel(self, name: str) -> str | None:
+        """The ID of the channel of that name if the bot is in it (it made it), else None."""
         ...
 
     async def update(self, channel: str, ts: str, message: Message) -> None: ...
@@ -96,6 +113,10 @@ class IncidentRepo(Protocol):
     async def get(self, incident_id: str) -> Incident | None: ...
 
     async def get_by_channel(self, channel_id: str) -> Incident | None: ...
+
+    async def holds_channel_name(self, name: str, other_than: str) -> bool:
+        """Whether an incident other than `other_than` has a channel of that name."""
+        ...
 
     async def is_open(self, incident_id: str) -> bool | None:
         """Whether it is open, without loading it; None when there is no such incident."""
@@ -247,10 +268,6 @@ class AlertRepo(Protocol):
 
     async def set_group(self, group: AlertGroup) -> None: ...
 
-    async def groups_without_incident(self, before: datetime) -> list[AlertGroup]:
-        """Groups pointing at an incident not opened yet by `before`: opening was cut off."""
-        ...
-
     async def summary(self, incident_id: str) -> tuple[str | None, bool]:
         """The summary message's ts, and whether "all resolved" was already told."""
         ...
@@ -317,6 +334,32 @@ class IdempotencyRepo(Protocol):
         ...
 
 
+class PendingWorkRepo(Protocol):
+    """The Slack work incidents still owe (see bot/domain/pending_work.py)."""
+
+    async def add(self, work: Sequence[NewWork], due_at: datetime) -> None:
+        """Append the steps, in order, after the incident's earlier work."""
+        ...
+
+    async def claim(
+        self, now: datetime, *, incident_id: str | None = None, limit: int = 20
+    ) -> list[PendingWork]:
+        """Due work whose incident has nothing earlier undone, leased until `now + LEASE` and
+        counted as an attempt (FOR UPDATE SKIP LOCKED on PostgreSQL), so no other process
+        claims it meanwhile; at most one row per incident."""
+        ...
+
+    async def done(self, key: str, at: datetime) -> None: ...
+
+    async def failed(self, key: str, error: str, due_at: datetime) -> None:
+        """Release the lease; due again at `due_at`."""
+        ...
+
+    async def pending(self, incident_id: str) -> list[PendingWork]:
+        """Not done yet, in order."""
+        ...
+
+
 class UnitOfWork(Protocol):
     incidents: IncidentRepo
     timeline: TimelineRepo
@@ -326,6 +369,7 @@ class UnitOfWork(Protocol):
     actions: ActionRepo
     alerts: AlertRepo
     findings: FindingsRepo
+    pending_work: PendingWorkRepo
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -15,6 +15,7 @@ class Posted:
     ts: str
     message: Message
     versions: list[Message] = field(default_factory=list)
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ class FakeChat:
         self.ephemeral: list[tuple[str, str, Message]] = []
         self.modals: list[tuple[str, Modal]] = []
         self.uploads: list[Uploaded] = []
+        self.made: set[str] = set()  # channels this bot created (it is in them)
 
     async def create_channel(self, name: str) -> str:
         if name in self.channels.values():
             raise ChannelNameTaken(name)
         channel = f"C{len(self.channels) + 1:04d}"
         self.channels[channel] = name
+        self.made.add(channel)
         return channel
 
     async def invite(self, channel: str, users: Sequence[str]) -> None:
@@ -53,10 +56,16 @@ class FakeChat:
     async def set_topic(self, channel: str, topic: str) -> None:
         self.topics[channel] = topic
 
-    async def post(self, channel: str, message: Message) -> str:
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
         ts = f"{len(self.posted) + 1}.000000"
-        self.posted.append(Posted(channel, ts, message, [message]))
+        self.posted.append(Posted(channel, ts, message, [message], key))
         return ts
+
+    async def find_posted(self, channel: str, key: str) -> str | None:
+        return next((p.ts for p in self.posted if p.channel == channel and p.key == key), None)
+
+    async def find_channel(self, name: str) -> str | None:
+        return next((c for c, n in self.channels.items() if n == name and c in self.made), None)
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
         found = next(p for p in self.posted if p.channel == channel and p.ts == ts)

@@ -22,6 +22,7 @@ from bot.domain.alerts import AlertGroup, AlertSource, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.findings import FailedExample, FollowUp, Pin
 from bot.domain.incidents import Incident
+from bot.domain.pending_work import LEASE, NewWork, PendingWork
 from bot.domain.registry import (
     BUILT_IN_FLAGS,
     Change,
@@ -39,6 +40,7 @@ from bot.ports import (
     FindingsRepo,
     IdempotencyRepo,
     IncidentRepo,
+    PendingWorkRepo,
     RegistryRepo,
     ReminderRepo,
     TimelineRepo,
@@ -68,6 +70,10 @@ class FakeTables:
     pins: dict[tuple[str, str, str], Pin] = field(default_factory=dict)  # incident, ts, by
     examples: dict[str, FailedExample] = field(default_factory=dict)
     follow_ups: dict[str, FollowUp] = field(default_factory=dict)
+    # key → (seq, the work, leased until, done at)
+    pending_work: dict[str, tuple[int, PendingWork, datetime | None, datetime | None]] = field(
+        default_factory=dict
+    )
 
 
 Write = Callable[[FakeTables], None]
@@ -81,6 +87,7 @@ class FakeDatabase:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     held_keys: set[str] = field(default_factory=set)
     held_reminders: set[str] = field(default_factory=set)
+    held_work: set[str] = field(default_factory=set)
 
 
 @overload
@@ -139,6 +146,12 @@ class FakeIncidentRepo:
     async def get_by_channel(self, channel_id: str) -> Incident | None:
         found = (i for i in self._uow.tables.incidents.values() if i.channel_id == channel_id)
         return copy.deepcopy(next(found, None))
+
+    async def holds_channel_name(self, name: str, other_than: str) -> bool:
+        return any(
+            i.channel_name == name and i.channel_id is not None and i.id != other_than
+            for i in self._uow.tables.incidents.values()
+        )
 
     async def update(self, incident: Incident) -> None:
         tables = self._uow.tables
@@ -474,17 +487,6 @@ class FakeAlertRepo:
         stored = replace(group, last_alert_at=_utc(group.last_alert_at))
         self._uow.write(lambda t: t.alert_groups.__setitem__(group.key, stored))
 
-    async def groups_without_incident(self, before: datetime) -> list[AlertGroup]:
-        tables = self._uow.tables
-        return [
-            g
-            for g in tables.alert_groups.values()
-            if g.incident_id is not None
-            and g.incident_id not in tables.incidents
-            and g.last_alert_at is not None
-            and g.last_alert_at <= _utc(before)
-        ]
-
     async def summary(self, incident_id: str) -> tuple[str | None, bool]:
         ts, _, told = self._uow.tables.alert_summaries.get(incident_id, (None, None, False))
         return ts, told
@@ -591,6 +593,73 @@ class FakeFindingsRepo:
         return sorted(found, key=lambda f: f.number)
 
 
+class FakePendingWorkRepo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, work: Sequence[NewWork], due_at: datetime) -> None:
+        for new in work:
+            if new.key in self._uow.tables.pending_work:
+                raise ValueError(f"duplicate work key {new.key!r}")
+            seq = next(self._uow.db.ids)
+            stored = PendingWork(
+                new.key, new.incident_id, new.step, dict(new.payload), 0, _utc(due_at)
+            )
+            self._uow.write(
+                lambda t, k=new.key, row=(seq, stored, None, None): t.pending_work.__setitem__(
+                    k, row
+                )
+            )
+
+    async def claim(
+        self, now: datetime, *, incident_id: str | None = None, limit: int = 20
+    ) -> list[PendingWork]:
+        now = _utc(now)
+        db, tables = self._uow.db, self._uow.tables
+        undone = sorted(
+            (row for row in tables.pending_work.values() if row[3] is None), key=lambda r: r[0]
+        )
+        firsts: dict[str, tuple[int, PendingWork, datetime | None, datetime | None]] = {}
+        for row in undone:
+            firsts.setdefault(row[1].incident_id, row)
+        due = sorted(
+            (
+                row
+                for row in firsts.values()
+                if row[1].due_at <= now
+                and (row[2] is None or row[2] <= now)
+                and row[1].key not in db.held_work
+                and (incident_id is None or row[1].incident_id == incident_id)
+            ),
+            key=lambda r: (r[1].due_at, r[0]),
+        )[:limit]
+        claimed = [replace(row[1], attempts=row[1].attempts + 1) for row in due]
+        self._uow.hold(work=[w.key for w in claimed])
+        for seq, work in zip((row[0] for row in due), claimed, strict=True):
+            row = (seq, work, now + LEASE, None)
+            self._uow.write(lambda t, k=work.key, r=row: t.pending_work.__setitem__(k, r))
+        return claimed
+
+    async def done(self, key: str, at: datetime) -> None:
+        def write(tables: FakeTables) -> None:
+            seq, work, _, _ = tables.pending_work[key]
+            tables.pending_work[key] = (seq, work, None, _utc(at))
+
+        self._uow.write(write)
+
+    async def failed(self, key: str, error: str, due_at: datetime) -> None:
+        def write(tables: FakeTables) -> None:
+            seq, work, _, _ = tables.pending_work[key]
+            later = replace(work, due_at=_utc(due_at), last_error=error)
+            tables.pending_work[key] = (seq, later, None, None)
+
+        self._uow.write(write)
+
+    async def pending(self, incident_id: str) -> list[PendingWork]:
+        rows = sorted(self._uow.tables.pending_work.values(), key=lambda r: r[0])
+        return [r[1] for r in rows if r[1].incident_id == incident_id and r[3] is None]
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db or FakeDatabase()
@@ -604,6 +673,7 @@ class FakeUnitOfWork:
         self.actions: ActionRepo = FakeActionRepo(self)
         self.alerts: AlertRepo = FakeAlertRepo(self)
         self.findings: FindingsRepo = FakeFindingsRepo(self)
+        self.pending_work: PendingWorkRepo = FakePendingWorkRepo(self)
         self._begin()
 
     @property
@@ -640,22 +710,32 @@ class FakeUnitOfWork:
         write(self._tables)
         self._writes.append(write)
 
-    def hold(self, *, keys: Iterable[str] = (), reminders: Iterable[str] = ()) -> None:
-        """Claim keys or reminders until commit or rollback, as row locks would."""
+    def hold(
+        self,
+        *,
+        keys: Iterable[str] = (),
+        reminders: Iterable[str] = (),
+        work: Iterable[str] = (),
+    ) -> None:
+        """Claim keys, reminders or work until commit or rollback, as row locks would."""
         self._held_keys.update(keys)
         self._held_reminders.update(reminders)
+        self._held_work.update(work)
         self.db.held_keys.update(self._held_keys)
         self.db.held_reminders.update(self._held_reminders)
+        self.db.held_work.update(self._held_work)
 
     def _begin(self) -> None:
         self._tables = copy.deepcopy(self.db.tables)
         self._writes: list[Write] = []
         self._held_keys: set[str] = set()
         self._held_reminders: set[str] = set()
+        self._held_work: set[str] = set()
 
     def _release(self) -> None:
         self.db.held_keys -= self._held_keys
         self.db.held_reminders -= self._held_reminders
+        self.db.held_work -= self._held_work
 
 
 class FakeUnitOfWorkFactory:

@@ -40,6 +40,7 @@ class EventType(StrEnum):
     EXAMPLE_ADDED = "example.added"  # data: example_id, number, set (None: not sorted)
     EXAMPLE_SORTED = "example.sorted"  # data: example_id, number, set, previous
     FOLLOW_UP_ADDED = "follow_up.added"  # data: follow_up_id, number, owner
+    SLACK_WORK_DROPPED = "slack.work_dropped"  # data: step, error; Slack refused it for good
     # Never recorded: pinned messages live in their own table, as removing the reaction
     # removes them. The post-mortem's timeline shows them under this type.
     MESSAGE_PINNED = "message.pinned"

@@ -11,9 +11,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.ports import DatabaseUnavailable
 from bot.services.actions import expire_due_requests
 from bot.services.alert_summaries import refresh_alert_summaries
-from bot.services.alerting import open_waiting_incidents
 from bot.services.clean_versions import mark_clean_versions
 from bot.services.deps import Deps
+from bot.services.pending_work import deliver_pending
 from bot.services.service_catalog import refresh_catalog
 from bot.services.triage import send_due_reminders
 from bot.web.faults import OutageLog
@@ -27,10 +27,13 @@ async def run_due_work(deps: Deps, metrics: Metrics) -> None:
     # First, so that the work below, and every request until the next tick, knows the services
     # other replicas registered.
     await refresh_catalog(deps)
+    # Before reminders and summaries, which need the channels and messages it makes.
+    delivered = await deliver_pending(deps)
+    metrics.count("steadyhand_pending_slack_work_done_total", delivered.done)
+    metrics.count("steadyhand_pending_slack_work_failed_total", delivered.failed)
     metrics.count("steadyhand_reminders_sent_total", await send_due_reminders(deps))
     metrics.count("steadyhand_known_good_marked_total", await mark_clean_versions(deps))
     metrics.count("steadyhand_action_requests_expired_total", await expire_due_requests(deps))
-    metrics.count("steadyhand_alert_incidents_taken_over_total", await open_waiting_incidents(deps))
     metrics.count("steadyhand_alert_summaries_updated_total", await refresh_alert_summaries(deps))
 
 

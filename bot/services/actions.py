@@ -21,11 +21,12 @@ from bot.domain.actions import (
 )
 from bot.domain.errors import Conflict, NotAllowed, NotFound, UsageError
 from bot.domain.incidents import Incident
-from bot.domain.messages import ActionCard
+from bot.domain.pending_work import Step
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import UnitOfWork
-from bot.services.applying import apply_claimed, record_action, redraw_card
+from bot.services.applying import apply_claimed, queue_card_edit, record_action, redraw_card
 from bot.services.deps import Deps
+from bot.services.pending_work import deliver_pending, queue
 
 MAX_REASON = 500
 # Far longer than any driver may take (timeouts × attempts): a request applying this long was
@@ -87,11 +88,10 @@ async def request_action(
             await record_action(
                 uow, request, EventType.ACTION_APPROVED, user, now, "low risk, no approval:"
             )
+        await queue(deps, uow, incident.id, (Step.ACTION_CARD, {"request": request.id}))
         await uow.commit()
-    request.message_ts = await deps.chat.post(request.channel_id, _card(deps, request))
-    async with deps.uow() as uow:
-        await uow.actions.save_outcome(request)
-        await uow.commit()
+    await deliver_pending(deps, incident.id)
+    request = await _get(deps, request.id)  # with its card's ts, once posted
     if low:
         await apply_claimed(deps, request)
     return request
@@ -166,7 +166,10 @@ async def expire_due_requests(deps: Deps) -> int:
         for request in expired:
             await record_action(uow, request, EventType.ACTION_EXPIRED, BOT_ACTOR, now, "expired:")
         stuck = await uow.actions.claim_stuck(now - STUCK_AFTER, INTERRUPTED)
+        for request in expired:
+            await queue_card_edit(deps, uow, request)
         for request in stuck:
+            await queue_card_edit(deps, uow, request)
             await record_action(
                 uow,
                 request,
@@ -177,8 +180,8 @@ async def expire_due_requests(deps: Deps) -> int:
                 outcome=INTERRUPTED,
             )
         await uow.commit()
-    for request in [*expired, *stuck]:
-        await redraw_card(deps, request)
+    for incident_id in sorted({r.incident_id for r in [*expired, *stuck]}):
+        await deliver_pending(deps, incident_id)
     return len(expired) + len(stuck)
 
 
@@ -220,10 +223,6 @@ async def _already(uow: UnitOfWork, request_id: str) -> str:
         return "This request no longer exists."
     who = f" by <@{now.decided_by}>" if now.decided_by else ""
     return f"This request is already {now.status.value}{who}."
-
-
-def _card(deps: Deps, request: ActionRequest) -> ActionCard:
-    return ActionCard(request, deps.policy.roles.approvers)
 
 
 def _reason(reason: str) -> str:

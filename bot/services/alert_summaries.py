@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 
 from bot.domain.alerts import AlertStatus
-from bot.domain.messages import AlertSummary, AllAlertsResolved
+from bot.domain.messages import AlertSummary
+from bot.domain.pending_work import Step
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChatError
 from bot.services.deps import Deps
 from bot.services.lifecycle import resolve_incident
+from bot.services.pending_work import deliver_pending, queue
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,9 @@ async def _refresh(deps: Deps, incident_id: str) -> None:
         incident = await uow.incidents.get(incident_id)
         alerts = await uow.alerts.for_incident(incident_id)
         ts, told = await uow.alerts.summary(incident_id)
-        if incident is None or incident.channel_id is None:  # still being opened
+        # Still being opened: the opening posts the first summary (pending work), with the
+        # alerts there are by then.
+        if incident is None or incident.channel_id is None or ts is None:
             await uow.alerts.mark_summary_stale(incident_id, deps.clock.now())
             await uow.commit()
             return
@@ -46,10 +50,7 @@ async def _refresh(deps: Deps, incident_id: str) -> None:
     named = next((a.service for a in alerts if a.service), None)
     unknown = named if named is not None and named not in deps.catalog.names else None
     summary = AlertSummary(tuple(alerts), deps.policy.alerts.page, unknown)
-    if ts is None:
-        ts = await deps.chat.post(channel, summary)
-    else:
-        await deps.chat.update(channel, ts, summary)
+    await deps.chat.update(channel, ts, summary)
     all_resolved = bool(alerts) and all(a.status is AlertStatus.RESOLVED for a in alerts)
     if all_resolved and not told and incident.is_open:
         by_policy = deps.policy.alerts.resolve_when_all_resolved
@@ -64,10 +65,15 @@ async def _refresh(deps: Deps, incident_id: str) -> None:
                 alerts=len(alerts),
                 resolved_by_policy=by_policy,
             )
+            # Told once: the telling is owed from now on, and the summary marked as told.
+            told_now = {"count": len(alerts), "by_policy": by_policy}
+            await queue(deps, uow, incident.id, (Step.ALL_ALERTS_RESOLVED, told_now))
+            await uow.alerts.save_summary(incident.id, ts, all_resolved_told=True)
             await uow.commit()
-        await deps.chat.post(channel, AllAlertsResolved(incident.id, len(alerts), by_policy))
+        await deliver_pending(deps, incident.id)
         if by_policy:
             await resolve_incident(deps, incident, BOT_ACTOR, "All alerts resolved.")
+        return
     async with deps.uow() as uow:
         await uow.alerts.save_summary(incident.id, ts, all_resolved)  # told, or nothing to tell
         await uow.commit()

@@ -2,9 +2,10 @@
 
 One unit of work per notification claims its delivery key (a sender's retry is recognised and
 changes nothing), records each alert and decides where it goes, holding the group's row lock so
-that two processes given the same new alert open one incident. Slack is only called after the
-commit: the incident is opened with an ID chosen inside the transaction, and if that opening is
-cut off, `open_waiting_incidents` finishes it on the next scheduler tick.
+that two processes given the same new alert open one incident. A new incident is stored in that
+same unit of work, with the Slack work its opening owes: once the sender is answered 2xx, the
+opening is durable. Slack is only called after the commit; what it does not finish then, the
+scheduler finishes (bot/services/pending_work.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from bot.domain.alert_rules import Classification, classify
 from bot.domain.alerts import (
@@ -24,17 +26,15 @@ from bot.domain.alerts import (
     group_key,
 )
 from bot.domain.incidents import MAX_TITLE
-from bot.domain.kinds import IncidentKind, Severity
-from bot.domain.messages import AlertSummary
+from bot.domain.kinds import IncidentKind
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import Contention, UnitOfWork
 from bot.services.auto_actions import run_auto_actions
 from bot.services.deps import Deps
-from bot.services.opening import OpenIncident, open_incident
+from bot.services.opening import OpenIncident, add_opening, new_incident
+from bot.services.pending_work import deliver_now
 from bot.services.timeline import record
 
-# An opening not finished this long after its alert is taken over by the scheduler.
-OPENING_TAKEOVER_AFTER = timedelta(seconds=60)
 CONTENTION_ATTEMPTS = 4
 
 
@@ -44,6 +44,8 @@ class Ingested:
     opened: list[str] = field(default_factory=list)  # incident IDs
     joined: list[str] = field(default_factory=list)
     ignored: int = 0  # resolved notifications of alerts never seen firing
+    # Of those opened, the ones Slack has not finished setting up (the scheduler will).
+    pending: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,17 @@ class _ToOpen:
 
 
 async def ingest_notification(deps: Deps, notification: Notification) -> Ingested:
+    result, heard = await _stored(deps, notification)
+    # Committed: from here on nothing is lost, and nothing below may run the notification
+    # again (its delivery key is claimed).
+    for incident_id in result.opened:
+        if await deliver_now(deps, incident_id) is not None:
+            result.pending.append(incident_id)
+    await run_auto_actions(deps, heard)
+    return result
+
+
+async def _stored(deps: Deps, notification: Notification) -> tuple[Ingested, list[TrackedAlert]]:
     # A deadlock or a busy SQLite leaves nothing written: the whole notification runs again.
     for attempt in range(CONTENTION_ATTEMPTS):
         try:
@@ -66,7 +79,7 @@ async def ingest_notification(deps: Deps, notification: Notification) -> Ingeste
     raise AssertionError("unreachable")
 
 
-async def _ingest(deps: Deps, notification: Notification) -> Ingested:
+async def _ingest(deps: Deps, notification: Notification) -> tuple[Ingested, list[TrackedAlert]]:
     now = deps.clock.now()
     result = Ingested()
     to_open: dict[str, _ToOpen] = {}
@@ -74,7 +87,7 @@ async def _ingest(deps: Deps, notification: Notification) -> Ingested:
     async with deps.uow() as uow:
         key = f"alert:{notification.source.value}:{notification.delivery_key}"
         if not await uow.idempotency.claim(key, now, notification.retry_window):
-            return Ingested(duplicate=True)
+            return Ingested(duplicate=True), []
         # Locks are always taken in one order — alert rows, then groups, then summaries,
         # each sorted — so two notifications never wait on each other in a circle.
         alerts = sorted(notification.alerts, key=lambda a: a.fingerprint)
@@ -98,34 +111,11 @@ async def _ingest(deps: Deps, notification: Notification) -> Ingested:
                 result.joined.append(tracked.incident_id)
         for incident_id in sorted(touched):
             await uow.alerts.mark_summary_stale(incident_id, now)
+        for opening in to_open.values():
+            await _add_opening(deps, uow, opening)
         await uow.commit()
-    for opening in to_open.values():
-        await _open(deps, opening)
-        result.opened.append(opening.incident_id)
-    await run_auto_actions(deps, heard)
-    return result
-
-
-async def open_waiting_incidents(deps: Deps) -> int:
-    """Open the incidents whose opening was cut off (a crash, Slack down) after their alerts
-    were stored: nothing an alert brought is lost."""
-    before = deps.clock.now() - OPENING_TAKEOVER_AFTER
-    async with deps.uow() as uow:
-        waiting = await uow.alerts.groups_without_incident(before)
-        firsts = []
-        for group in waiting:
-            assert group.incident_id is not None
-            alerts = await uow.alerts.for_incident(group.incident_id)
-            if alerts:
-                firsts.append(alerts[0])
-    for first in firsts:
-        alert = Alert(first.source, first.fingerprint, first.status, first.name, first.summary)
-        known = first.service if first.service in deps.catalog.names else None
-        kind = IncidentKind(first.kind)
-        classification = Classification(known, kind, Severity(first.severity))
-        unknown = None if known else first.service
-        await _open(deps, _ToOpen(first.incident_id, classification, alert, unknown))
-    return len(firsts)
+    result.opened = list(to_open)
+    return result, heard
 
 
 class _Placement:
@@ -150,10 +140,15 @@ class _Placement:
         for key in sorted(keys):
             self.groups[key] = await self.uow.alerts.lock_group(key)
         for alert in alerts:  # another process may have recorded one while we waited
-            if self.tracked[alert.fingerprint] is None and keys:
-                self.tracked[alert.fingerprint] = await self.uow.alerts.get(
-                    alert.source, alert.fingerprint, for_update=True
-                )
+            # Locking it now would take an alert row after a group, against the lock order,
+            # and deadlock with a notification holding it and wanting ours: start again, and
+            # it is locked with the others, first.
+            if (
+                self.tracked[alert.fingerprint] is None
+                and keys
+                and await self.uow.alerts.get(alert.source, alert.fingerprint) is not None
+            ):
+                raise Contention(f"alert {alert.fingerprint} was recorded meanwhile")
 
     async def place(self, alert: Alert) -> tuple[TrackedAlert | None, str]:
         now = self.now
@@ -272,18 +267,18 @@ async def _record(
     )
 
 
-async def _open(deps: Deps, opening: _ToOpen) -> None:
+async def _add_opening(deps: Deps, uow: UnitOfWork, opening: _ToOpen) -> None:
     c, alert = opening.classification, opening.alert
     page = deps.policy.alerts.page
-    invite: tuple[str, ...] = ()
+    # A user group is asked for its members when the channel is there to invite them to; the
+    # summary mentions the group itself.
+    invite: dict[str, Any] | None = None
     if page and page.startswith("S"):
-        # A user group is invited member by member; the summary mentions the group itself.
-        if deps.directory is not None:
-            invite = tuple(sorted(await deps.directory.group_members(page)))
+        invite = {"users": [], "group": page}
     elif page:
-        invite = (page,)
+        invite = {"users": [page]}
     title = " ".join((alert.summary or alert.name).split())[:MAX_TITLE] or alert.name[:MAX_TITLE]
-    incident = await open_incident(
+    incident = new_incident(
         deps,
         OpenIncident(
             c.kind,
@@ -292,18 +287,11 @@ async def _open(deps: Deps, opening: _ToOpen) -> None:
             severity=c.severity,
             service=c.service,
             incident_id=opening.incident_id,
-            invite=invite,
             default_service=opening.unknown_service is None,
         ),
     )
-    assert incident.channel_id is not None
-    async with deps.uow() as uow:
-        alerts = await uow.alerts.for_incident(incident.id)
-    summary = AlertSummary(tuple(alerts), page, opening.unknown_service)
-    ts = await deps.chat.post(incident.channel_id, summary)
-    async with deps.uow() as uow:
-        await uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
-        await uow.commit()
+    summary = {"page": page, "service_unknown": opening.unknown_service}
+    await add_opening(deps, uow, incident, invite=invite, alert_summary=summary)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -12,12 +12,13 @@ from typing import Any
 
 from bot.domain.actions import ActionRequest, FlagMove, RequestStatus, VersionMove
 from bot.domain.drivers import BuiltinDriverSpec, DriverResult
-from bot.domain.messages import ActionCard, VerificationReport
+from bot.domain.pending_work import Step
 from bot.domain.registry import Change, FlagState, ServiceSpec
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import UnitOfWork
 from bot.services import registry
 from bot.services.deps import Deps
+from bot.services.pending_work import deliver_pending, queue
 from bot.services.timeline import record
 
 BUILTIN_DETAIL = "stored by Steadyhand, served over OFREP"
@@ -40,9 +41,10 @@ async def apply_claimed(deps: Deps, request: ActionRequest) -> None:
         await uow.actions.transition(request.id, [RequestStatus.APPLYING], to)
         await uow.actions.save_outcome(request)
         await record_action(uow, request, event, BOT_ACTOR, now, verb, outcome=request.outcome)
+        await queue_card_edit(deps, uow, request)
         await uow.commit()
     request.status = to
-    await redraw_card(deps, request)
+    await deliver_pending(deps, request.incident_id)
     if result.applied and spec.verification is not None and deps.verifier is not None:
         await _verify(deps, spec, request)
 
@@ -88,9 +90,16 @@ def timeline_data(request: ActionRequest) -> dict[str, Any]:
 
 
 async def redraw_card(deps: Deps, request: ActionRequest) -> None:
-    if request.message_ts is not None:
-        card = ActionCard(request, deps.policy.roles.approvers)
-        await deps.chat.update(request.channel_id, request.message_ts, card)
+    """Edit the card to show the request as it is now: queued, then delivered (pending Slack
+    work, so a Slack failure delays the edit and never loses it)."""
+    async with deps.uow() as uow:
+        await queue_card_edit(deps, uow, request)
+        await uow.commit()
+    await deliver_pending(deps, request.incident_id)
+
+
+async def queue_card_edit(deps: Deps, uow: UnitOfWork, request: ActionRequest) -> None:
+    await queue(deps, uow, request.incident_id, (Step.ACTION_CARD_EDIT, {"request": request.id}))
 
 
 async def _stale(deps: Deps, spec: ServiceSpec, request: ActionRequest) -> str | None:
@@ -164,6 +173,14 @@ async def _verify(deps: Deps, spec: ServiceSpec, request: ActionRequest) -> None
     result = await deps.verifier.verify(spec.verification, request)
     request.verification = ("passed: " if result.passed else "FAILED: ") + result.summary
     now = deps.clock.now()
+    escalation = None if result.passed else await _escalation(deps, request.incident_id)
+    report = {
+        "request": request.id,
+        "passed": result.passed,
+        "summary": result.summary,
+        "score": result.score,
+        "escalation": escalation,
+    }
     async with deps.uow() as uow:
         await uow.actions.save_outcome(request)
         await record_action(
@@ -177,10 +194,10 @@ async def _verify(deps: Deps, spec: ServiceSpec, request: ActionRequest) -> None
             score=result.score,
             summary=result.summary,
         )
+        await queue_card_edit(deps, uow, request)
+        await queue(deps, uow, request.incident_id, (Step.VERIFICATION_REPORT, report))
         await uow.commit()
-    await redraw_card(deps, request)
-    escalation = None if result.passed else await _escalation(deps, request.incident_id)
-    await deps.chat.post(request.channel_id, VerificationReport(request, result, escalation))
+    await deliver_pending(deps, request.incident_id)
 
 
 async def _escalation(deps: Deps, incident_id: str) -> str | None:

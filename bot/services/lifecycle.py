@@ -3,32 +3,41 @@ status report."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain import messages as m
 from bot.domain.errors import UsageError
 from bot.domain.incidents import Incident
+from bot.domain.pending_work import Step
 from bot.domain.reminders import Reminder, ReminderKind
 from bot.domain.timeline import EventType
 from bot.services.deps import Deps
-from bot.services.opening import topic
+from bot.services.pending_work import deliver_now, queue
 from bot.services.postmortem_delivery import post_postmortem_on_resolution
 from bot.services.timeline import record
 
 MAX_UPDATE = 3000
 
 
-async def post_status_update(deps: Deps, incident: Incident, author: str, text: str) -> None:
+async def post_status_update(
+    deps: Deps, incident: Incident, author: str, text: str
+) -> m.Notice | None:
+    """On the timeline and queued for the channel (and the stakeholders' copy) in one unit of
+    work, then posted; if Slack fails, the poster is told it will be posted later."""
     incident.ensure_open()
     text = text.strip()
     if not text:
         raise UsageError("Say what changed, e.g. `/incident update rolled back prompt v13 → v12`.")
     if len(text) > MAX_UPDATE:
         raise UsageError(f"The update is {len(text)} characters; keep it under {MAX_UPDATE}.")
-    assert incident.channel_id is not None
     now = deps.clock.now()
-    await deps.chat.post(incident.channel_id, m.StatusUpdate(incident, author, text, now))
     copied_to = deps.policy.stakeholder_channel
+    update: dict[str, Any] = {"author": author, "text": text, "at": now.isoformat()}
+    posts = [(Step.STATUS_UPDATE, update)]
     if copied_to:
-        await deps.chat.post(copied_to, m.StatusUpdate(incident, author, text, now, True))
+        posts.append(
+            (Step.STATUS_UPDATE, {**update, "channel": copied_to, "for_stakeholders": True})
+        )
     async with deps.uow() as uow:
         await record(
             uow,
@@ -39,14 +48,17 @@ async def post_status_update(deps: Deps, incident: Incident, author: str, text: 
             text,
             stakeholder_channel=copied_to,
         )
+        await queue(deps, uow, incident.id, *posts)
         await uow.commit()
+    return await _delivered(deps, incident, "Your update is on the incident's timeline", "posted")
 
 
-async def hand_over_command(deps: Deps, incident: Incident, new_commander: str, by: str) -> None:
+async def hand_over_command(
+    deps: Deps, incident: Incident, new_commander: str, by: str
+) -> m.Notice | None:
     incident.ensure_open()
     if new_commander == incident.commander:
         raise UsageError(f"<@{new_commander}> is already the commander.")
-    assert incident.channel_id is not None
     previous, incident.commander = incident.commander, new_commander
     now = deps.clock.now()
     async with deps.uow() as uow:
@@ -61,16 +73,23 @@ async def hand_over_command(deps: Deps, incident: Incident, new_commander: str, 
             previous=previous,
             current=new_commander,
         )
+        await queue(
+            deps,
+            uow,
+            incident.id,
+            (Step.INVITE, {"users": [new_commander]}),
+            (Step.HEADER_REFRESH, {}),
+            (Step.COMMANDER_CHANGED, {"previous": previous, "current": new_commander, "by": by}),
+        )
         await uow.commit()
-    await deps.chat.invite(incident.channel_id, [new_commander])
-    await _refresh_header(deps, incident)
-    await deps.chat.post(incident.channel_id, m.CommanderChanged(previous, new_commander, by))
+    return await _delivered(deps, incident, "The new commander is recorded", "announced")
 
 
-async def resolve_incident(deps: Deps, incident: Incident, by: str, summary: str | None) -> None:
+async def resolve_incident(
+    deps: Deps, incident: Incident, by: str, summary: str | None
+) -> m.Notice | None:
     now = deps.clock.now()
     incident.resolve(now, (summary or "").strip() or None)
-    assert incident.channel_id is not None
     async with deps.uow() as uow:
         await uow.incidents.update(incident)
         await uow.reminders.cancel_for(incident.id)
@@ -88,20 +107,31 @@ async def resolve_incident(deps: Deps, incident: Incident, by: str, summary: str
             summary=incident.summary,
             duration_seconds=int(incident.elapsed(now).total_seconds()),
         )
+        await queue(
+            deps,
+            uow,
+            incident.id,
+            (Step.HEADER_REFRESH, {}),
+            (Step.TOPIC, {}),
+            (Step.RESOLVED, {"by": by}),
+        )
         await uow.commit()
-    await _refresh_header(deps, incident)
-    await deps.chat.set_topic(incident.channel_id, topic(incident))
-    await deps.chat.post(incident.channel_id, m.IncidentResolved(incident, by))
+    told = await _delivered(deps, incident, "The incident is resolved", "announced")
     await post_postmortem_on_resolution(deps, incident)
+    return told
 
 
 def status_report(deps: Deps, incident: Incident) -> m.StatusReport:
     return m.StatusReport(incident, deps.clock.now())
 
 
-async def _refresh_header(deps: Deps, incident: Incident) -> None:
-    if incident.channel_id and incident.header_ts:
-        runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
-        await deps.chat.update(
-            incident.channel_id, incident.header_ts, m.IncidentHeader(incident, runbook)
-        )
+async def _delivered(deps: Deps, incident: Incident, done: str, verb: str) -> m.Notice | None:
+    """Deliver what was queued; if Slack fails, say what is kept and that it will follow."""
+    problem = await deliver_now(deps, incident.id)
+    if problem is None:
+        return None
+    return m.Notice(
+        f"{done}, but Slack has not taken it yet ({problem}). "
+        f"It will be {verb} in the channel as soon as Slack answers again.",
+        is_error=True,
+    )

@@ -1,27 +1,31 @@
 """Opening an incident: channel, header, checklist, the five questions, the reminder.
 
+The incident is stored first, with the Slack work its opening owes (bot/domain/pending_work.py);
+that work is then done at once, and resumed by the scheduler if Slack fails part-way.
+
 An incident of no known kind (only alerts open those) has no runbook yet: under its header it
 offers the six kinds, and choosing one switches it to that kind's runbook (`triage`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.domain import messages as m
 from bot.domain.checklists import pages, steps_from_runbook
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.incidents import Incident, channel_name, validate_title
 from bot.domain.kinds import IncidentKind, Severity
+from bot.domain.pending_work import NewWork, opening_steps
 from bot.domain.reminders import Reminder, ReminderKind
-from bot.domain.runbooks import Runbook
-from bot.domain.timeline import BOT_ACTOR, EventType
-from bot.ports import ChannelNameTaken
+from bot.domain.timeline import EventType
+from bot.ports import UnitOfWork
 from bot.services.deps import Deps
+from bot.services.lookup import incident_by_id
+from bot.services.pending_work import deliver_now, still_owed
 from bot.services.timeline import record
-from bot.services.triage_context import triage_context
-
-MAX_NAME_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class OpenIncident:
     opener: str
     severity: Severity | None = None  # None: the runbook's default severity
     service: str | None = None
-    incident_id: str | None = None  # chosen beforehand (alerts): opening it twice is a no-op
+    incident_id: str | None = None  # chosen beforehand (alerts, inside their transaction)
     invite: tuple[str, ...] | None = None  # None: the opener
     # With one service declared, an incident naming none is on it; not for an alert that
     # named a service nobody declared.
@@ -39,91 +43,92 @@ class OpenIncident:
 
 
 async def open_incident(deps: Deps, cmd: OpenIncident) -> Incident:
-    if cmd.incident_id is not None:
-        async with deps.uow() as uow:
-            if (opened := await uow.incidents.get(cmd.incident_id)) is not None:
-                return opened
+    """Store the incident with the Slack work its opening owes, in one transaction, then do
+    that work; whatever Slack does not finish now the scheduler finishes later."""
+    incident = new_incident(deps, cmd)
+    invite = [cmd.opener] if cmd.invite is None else list(cmd.invite)
+    async with deps.uow() as uow:
+        await add_opening(
+            deps, uow, incident, invite={"users": invite} if invite else None, alert_summary=None
+        )
+        await uow.commit()
+    await deliver_now(deps, incident.id)
+    return await incident_by_id(deps, incident.id)
+
+
+def new_incident(deps: Deps, cmd: OpenIncident) -> Incident:
     title = validate_title(cmd.title)
     service = _known_service(deps, cmd.service, cmd.default_service)
     runbook = deps.runbooks.default_for(cmd.kind)
-    now = deps.clock.now()
-    incident = Incident(
+    return Incident(
         id=cmd.incident_id or deps.new_id(),
         kind=cmd.kind,
         title=title,
         severity=cmd.severity or (runbook.default_severity if runbook else Severity.SEV2),
         opened_by=cmd.opener,
         commander=cmd.opener,
-        opened_at=now,
+        opened_at=deps.clock.now(),
         service=service,
         runbook_key=runbook.key if runbook else None,
         runbook_version=runbook.version if runbook else None,
         steps=steps_from_runbook(runbook) if runbook else [],
     )
-    incident.channel_id, incident.channel_name = await _create_channel(deps, incident)
-
-    async with deps.uow() as uow:
-        await uow.incidents.add(incident)
-        await record(
-            uow,
-            incident.id,
-            EventType.OPENED,
-            cmd.opener,
-            now,
-            f"Opened {incident.kind.label.lower()} incident “{title}” ({incident.severity.value})",
-            kind=incident.kind.value,
-            severity=incident.severity.value,
-            service=service,
-            runbook=incident.runbook_key,
-            runbook_version=incident.runbook_version,
-        )
-        await record(
-            uow,
-            incident.id,
-            EventType.CHANNEL_CREATED,
-            BOT_ACTOR,
-            now,
-            f"Created #{incident.channel_name}",
-            channel=incident.channel_id,
-        )
-        delay = timedelta(minutes=deps.policy.triage_reminder_minutes)
-        await uow.reminders.add(
-            Reminder(deps.new_id(), incident.id, ReminderKind.FIVE_QUESTIONS, now + delay)
-        )
-        await uow.commit()
-
-    invite = [cmd.opener] if cmd.invite is None else list(cmd.invite)
-    if invite:
-        await deps.chat.invite(incident.channel_id, invite)
-    await deps.chat.set_topic(incident.channel_id, topic(incident))
-    await post_incident_messages(deps, incident, runbook)
-    return incident
 
 
-async def post_incident_messages(deps: Deps, incident: Incident, runbook: Runbook | None) -> None:
-    """Header, checklist pages (or, unclassified, the kinds to choose from) and the five
-    questions, with their timestamps saved."""
-    assert incident.channel_id is not None
-    channel = incident.channel_id
-    incident.header_ts = await deps.chat.post(
-        channel, m.IncidentHeader(incident, runbook, runbook_problem(deps, incident.kind, runbook))
+async def add_opening(
+    deps: Deps,
+    uow: UnitOfWork,
+    incident: Incident,
+    *,
+    invite: Mapping[str, Any] | None,
+    alert_summary: Mapping[str, Any] | None,
+) -> None:
+    """Write the incident, its first events, its reminder and its opening's Slack work in the
+    caller's unit of work: once that commits, the opening cannot be lost."""
+    now = incident.opened_at
+    # The channel's first choice of name, remembered before Slack is ever asked for it.
+    incident.channel_name = channel_name(now, incident.title)
+    await uow.incidents.add(incident)
+    await record(
+        uow,
+        incident.id,
+        EventType.OPENED,
+        incident.opened_by,
+        now,
+        f"Opened {incident.kind.label.lower()} incident “{incident.title}” "
+        f"({incident.severity.value})",
+        kind=incident.kind.value,
+        severity=incident.severity.value,
+        service=incident.service,
+        runbook=incident.runbook_key,
+        runbook_version=incident.runbook_version,
     )
-    if incident.kind is IncidentKind.UNKNOWN:
-        await deps.chat.post(channel, m.ClassifyOffer(incident.id))
-    incident.checklist_ts = await post_checklist(deps, incident)
-    context = await triage_context(deps, incident)
-    incident.questions_ts = await deps.chat.post(channel, m.FiveQuestions(incident, context))
-    async with deps.uow() as uow:
-        await uow.incidents.update(incident)
-        await record(
-            uow,
-            incident.id,
-            EventType.QUESTIONS_ASKED,
-            BOT_ACTOR,
-            deps.clock.now(),
-            "Asked the five questions",
-        )
-        await uow.commit()
+    delay = timedelta(minutes=deps.policy.triage_reminder_minutes)
+    await uow.reminders.add(
+        Reminder(deps.new_id(), incident.id, ReminderKind.FIVE_QUESTIONS, now + delay)
+    )
+    steps = opening_steps(
+        incident.kind, len(pages(incident.steps)), invite=invite, alert_summary=alert_summary
+    )
+    # The keys are the incident's own, so a step is known by its key across retries.
+    work = [
+        NewWork(f"{incident.id}:open:{n}", incident.id, step, payload)
+        for n, (step, payload) in enumerate(steps, start=1)
+    ]
+    await uow.pending_work.add(work, now)
+
+
+async def opened_notice(deps: Deps, incident: Incident) -> m.Notice:
+    """What the opener is told: the channel, or why Slack has not finished it yet."""
+    problem = await still_owed(deps, incident.id)
+    if problem is None:
+        return m.Notice(f"Opened <#{incident.channel_id}> for “{incident.title}”.")
+    where = f"<#{incident.channel_id}>" if incident.channel_id else "its channel"
+    return m.Notice(
+        f"Recorded the incident “{incident.title}”, but Slack has not finished setting up "
+        f"{where} ({problem}). It will be finished as soon as Slack answers again.",
+        is_error=True,
+    )
 
 
 async def post_checklist(deps: Deps, incident: Incident) -> list[str]:
@@ -137,27 +142,6 @@ async def post_checklist(deps: Deps, incident: Incident) -> list[str]:
     ]
 
 
-def runbook_problem(deps: Deps, kind: IncidentKind, runbook: Runbook | None) -> str | None:
-    if runbook is not None:
-        return None
-    if kind is IncidentKind.UNKNOWN:
-        return "Not classified yet: choose the kind below and its runbook's checklist is posted."
-    broken = deps.runbooks.broken_paths()
-    if broken:
-        return (
-            f"No usable {kind.value} runbook. Broken runbooks: {', '.join(broken)} "
-            "(run `steadyhand runbooks lint`)."
-        )
-    return f"No {kind.value} runbook in the runbooks folder; there is no checklist."
-
-
-def topic(incident: Incident) -> str:
-    parts = [incident.kind.label, incident.severity.value.upper(), incident.status.value]
-    if incident.service:
-        parts.append(f"service {incident.service}")
-    return " · ".join(parts) + f" · {incident.title}"
-
-
 def _known_service(deps: Deps, service: str | None, default: bool = True) -> str | None:
     service = (service or "").strip() or None
     if service is None and default and len(deps.catalog.names) == 1:
@@ -169,16 +153,3 @@ def _known_service(deps: Deps, service: str | None, default: bool = True) -> str
         return deps.catalog.service(service).name
     except NotFound as exc:
         raise UsageError(str(exc)) from None
-
-
-async def _create_channel(deps: Deps, incident: Incident) -> tuple[str, str]:
-    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
-        name = channel_name(incident.opened_at, incident.title, attempt)
-        try:
-            return await deps.chat.create_channel(name), name
-        except ChannelNameTaken:
-            continue
-    raise UsageError(
-        f"Could not find a free channel name for “{incident.title}”; "
-        "rename or archive old incident channels."
-    )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain import messages as m
 from bot.domain.checklists import steps_from_runbook
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind
-from bot.domain.reminders import ReminderKind
+from bot.domain.reminders import Reminder, ReminderKind
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.domain.triage import LAYER_LABELS, TriageAnswers
 from bot.services.deps import Deps
+from bot.services.incident_texts import runbook_problem, topic
 from bot.services.lookup import incident_by_id
-from bot.services.opening import post_checklist, runbook_problem, topic
+from bot.services.opening import post_checklist
 from bot.services.postmortem_delivery import remind_review
 from bot.services.timeline import record
 
@@ -153,10 +156,26 @@ async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
                     f"unanswered after {minutes} minutes",
                 )
                 sent += 1
+            elif _waiting_for_its_channel(incident, due[0].kind):
+                # Its opening is still owed to Slack: remind once there is a channel to remind.
+                assert incident is not None
+                later = deps.clock.now() + timedelta(minutes=deps.policy.triage_reminder_minutes)
+                await uow.reminders.add(
+                    Reminder(deps.new_id(), incident.id, ReminderKind.FIVE_QUESTIONS, later)
+                )
             elif due[0].kind is ReminderKind.POSTMORTEM_REVIEW and incident is not None:
                 sent += await remind_review(deps, uow, incident)
             await uow.commit()
     return sent
+
+
+def _waiting_for_its_channel(incident: Incident | None, kind: ReminderKind) -> bool:
+    return (
+        kind is ReminderKind.FIVE_QUESTIONS
+        and incident is not None
+        and incident.is_open
+        and incident.channel_id is None
+    )
 
 
 def _still_unanswered(incident: Incident | None, kind: ReminderKind) -> bool:

@@ -5,14 +5,29 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.messages import Message, Modal
+from bot.domain.pending_work import METADATA_EVENT_TYPE
 from bot.ports import ChannelNameTaken, ChatError, Upload
 from bot.slack.blocks import render, render_modal
 
 _HARMLESS_INVITE_ERRORS = {"already_in_channel", "cant_invite_self"}
+# Slack's own words for "not now": worth trying again later, unlike a refusal.
+_PASSING_ERRORS = {
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "ratelimited",
+    "rate_limited",
+}
+# How far back a retry looks for a message it may already have posted.
+_HISTORY_LOOKBACK = 100
+# Failures on the way to Slack or back: the call may or may not have happened.
+_UNREACHABLE = (aiohttp.ClientError, TimeoutError, SlackClientError)
 
 
 class SlackChat:
@@ -26,6 +41,8 @@ class SlackChat:
             if _code(exc) == "name_taken":
                 raise ChannelNameTaken(name) from None
             raise _chat_error("conversations.create", exc) from None
+        except _UNREACHABLE as exc:
+            raise _unreachable("conversations.create", exc) from None
         return str(response["channel"]["id"])
 
     async def invite(self, channel: str, users: Sequence[str]) -> None:
@@ -34,6 +51,8 @@ class SlackChat:
         except SlackApiError as exc:
             if _code(exc) not in _HARMLESS_INVITE_ERRORS:
                 raise _chat_error("conversations.invite", exc) from None
+        except _UNREACHABLE as exc:
+            raise _unreachable("conversations.invite", exc) from None
 
     async def set_topic(self, channel: str, topic: str) -> None:
         await _call(
@@ -43,11 +62,14 @@ class SlackChat:
             topic=topic[:250],
         )
 
-    async def post(self, channel: str, message: Message) -> str:
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
         rendered = render(message)
+        extra: dict[str, Any] = {}
+        if key is not None:
+            extra["metadata"] = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": key}}
         try:
             response = await self._client.chat_postMessage(
-                channel=channel, text=rendered.text, blocks=rendered.blocks
+                channel=channel, text=rendered.text, blocks=rendered.blocks, **extra
             )
         except SlackApiError as exc:
             if _code(exc) != "not_in_channel":
@@ -60,8 +82,45 @@ class SlackChat:
                 channel=channel,
                 text=rendered.text,
                 blocks=rendered.blocks,
+                **extra,
             )
+        except _UNREACHABLE as exc:
+            raise _unreachable("chat.postMessage", exc) from None
         return str(response["ts"])
+
+    async def find_posted(self, channel: str, key: str) -> str | None:
+        response = await _call(
+            "conversations.history",
+            self._client.conversations_history,
+            channel=channel,
+            limit=_HISTORY_LOOKBACK,
+            include_all_metadata=True,
+        )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT_TYPE
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return str(message["ts"])
+        return None
+
+    async def find_channel(self, name: str) -> str | None:
+        # Slack looks a channel up by name only through conversations.list, which needs a
+        # scope (channels:read) the bot does not otherwise use; chat.postMessage takes a name
+        # too and answers with the ID. The probe is deleted at once. The bot can post only in
+        # a channel it is in, so a channel of that name somebody else made is not adopted.
+        try:
+            probe = await self._client.chat_postMessage(channel=f"#{name}", text="…")
+        except SlackApiError as exc:
+            if _code(exc) in ("channel_not_found", "not_in_channel", "is_archived"):
+                return None
+            raise _chat_error("chat.postMessage", exc) from None
+        except _UNREACHABLE as exc:
+            raise _unreachable("chat.postMessage", exc) from None
+        channel = str(probe["channel"])
+        await _call("chat.delete", self._client.chat_delete, channel=channel, ts=probe["ts"])
+        return channel
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
         rendered = render(message)
@@ -122,6 +181,8 @@ async def _call(method: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -
         return await fn(**kwargs)
     except SlackApiError as exc:
         raise _chat_error(method, exc) from None
+    except _UNREACHABLE as exc:
+        raise _unreachable(method, exc) from None
 
 
 def _code(exc: SlackApiError) -> str:
@@ -129,4 +190,13 @@ def _code(exc: SlackApiError) -> str:
 
 
 def _chat_error(method: str, exc: SlackApiError) -> ChatError:
-    return ChatError(f"Slack refused {method}: {_code(exc)}")
+    code = _code(exc)
+    passing = exc.response.status_code >= 500 or exc.response.status_code == 429
+    return ChatError(f"Slack refused {method}: {code}", passing=passing or code in _PASSING_ERRORS)
+
+
+def _unreachable(method: str, exc: Exception) -> ChatError:
+    return ChatError(
+        f"Slack could not be reached for {method}: {type(exc).__name__} {exc}".rstrip(),
+        passing=True,
+    )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ports import ChatError, Clock
@@ -32,7 +33,14 @@ class SlackDirectory:
             response = await self._client.usergroups_users_list(usergroup=group_id)
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown_error"))
-            raise ChatError(f"Slack refused usergroups.users.list: {code}") from None
+            passing = exc.response.status_code >= 500 or exc.response.status_code == 429
+            raise ChatError(
+                f"Slack refused usergroups.users.list: {code}", passing=passing
+            ) from None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise ChatError(
+                f"Slack could not be reached for usergroups.users.list: {exc}", passing=True
+            ) from None
         members = frozenset(str(user) for user in response.get("users") or [])
         self._cache[group_id] = (now, members)
         return members

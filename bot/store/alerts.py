@@ -15,7 +15,6 @@ from bot.store.models import (
     AlertRow,
     AlertSummaryRow,
     AutoActionMarkRow,
-    IncidentRow,
 )
 
 
@@ -95,18 +94,6 @@ class SqlAlertRepo:
             .values(incident_id=group.incident_id, last_alert_at=group.last_alert_at)
             .execution_options(synchronize_session=False)
         )
-
-    async def groups_without_incident(self, before: datetime) -> list[AlertGroup]:
-        rows = await self._session.scalars(
-            select(AlertGroupRow)
-            .outerjoin(IncidentRow, IncidentRow.id == AlertGroupRow.incident_id)
-            .where(
-                AlertGroupRow.incident_id.is_not(None),
-                IncidentRow.id.is_(None),
-                AlertGroupRow.last_alert_at <= before,
-            )
-        )
-        return [AlertGroup(r.key, r.incident_id, r.last_alert_at) for r in rows]
 
     async def summary(self, incident_id: str) -> tuple[str | None, bool]:
         row = await self._session.get(AlertSummaryRow, incident_id, populate_existing=True)

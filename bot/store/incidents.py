@@ -54,6 +54,18 @@ class SqlIncidentRepo:
         )
         return None if row is None else await self._load(row)
 
+    async def holds_channel_name(self, name: str, other_than: str) -> bool:
+        found = await self._session.scalar(
+            select(IncidentRow.id)
+            .where(
+                IncidentRow.channel_name == name,
+                IncidentRow.channel_id.is_not(None),
+                IncidentRow.id != other_than,
+            )
+            .limit(1)
+        )
+        return found is not None
+
     async def update(self, incident: Incident) -> None:
         updated = await self._session.scalar(
             update(IncidentRow)

@@ -324,3 +324,22 @@ class FollowUpRow(Base):
     owner: Mapped[str]
     added_by: Mapped[str]
     added_at: Mapped[datetime]
+
+
+class PendingWorkRow(Base):
+    """Slack work an incident still owes; `seq` orders each incident's rows."""
+
+    __tablename__ = "pending_work"
+    # Serves claim: the undone rows, and each incident's earlier undone rows.
+    __table_args__ = (Index("ix_pending_work_incident_id_done_at", "incident_id", "done_at"),)
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    incident_id: Mapped[str]
+    step: Mapped[str]
+    payload: Mapped[dict[str, Any]]
+    attempts: Mapped[int]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    leased_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

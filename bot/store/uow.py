@@ -14,6 +14,7 @@ from bot.ports import (
     FindingsRepo,
     IdempotencyRepo,
     IncidentRepo,
+    PendingWorkRepo,
     RegistryRepo,
     ReminderRepo,
     TimelineRepo,
@@ -24,6 +25,7 @@ from bot.store.faults import unavailable
 from bot.store.findings import SqlFindingsRepo
 from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.incidents import SqlIncidentRepo
+from bot.store.pending_work import SqlPendingWorkRepo
 from bot.store.registry import SqlRegistryRepo
 from bot.store.reminders import SqlReminderRepo
 from bot.store.timeline import SqlTimelineRepo
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
     actions: ActionRepo
     alerts: AlertRepo
     findings: FindingsRepo
+    pending_work: PendingWorkRepo
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -55,6 +58,7 @@ class SqlUnitOfWork:
         self.actions = SqlActionRepo(session)
         self.alerts = SqlAlertRepo(session)
         self.findings = SqlFindingsRepo(session)
+        self.pending_work = SqlPendingWorkRepo(session)
         return self
 
     async def __aexit__(

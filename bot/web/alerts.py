@@ -62,6 +62,8 @@ def alert_routes(deps: Deps, secrets: AlertSecrets) -> list[Route]:
                 "opened": result.opened,
                 "joined": result.joined,
                 "ignored": result.ignored,
+                # Opened, but Slack has not finished setting them up; the bot will.
+                "pending": result.pending,
             }
         )
 

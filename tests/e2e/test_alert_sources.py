@@ -159,6 +159,7 @@ async def test_a_pagerduty_incident_is_followed_from_trigger_to_resolution(
             "opened": [],
             "joined": [],
             "ignored": 0,
+            "pending": [],
         }
         assert incident_channels(stage.sandbox) == []
 

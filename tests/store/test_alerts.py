@@ -35,7 +35,7 @@ from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.models import IncidentRow
 from bot.store.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.fake_chat import FakeChat
-from tests.store.examples import T0, T0_UTC, incident
+from tests.store.examples import T0, T0_UTC
 from tests.unit.test_services import ROOT
 
 POSTGRES_ONLY = pytest.mark.parametrize(
@@ -171,26 +171,6 @@ async def test_a_group_is_created_empty_and_remembers_its_incident(
         group = await uow.alerts.lock_group("support-bot|quality")
         assert group == AlertGroup("support-bot|quality", "inc-1", T0_UTC)
         assert await uow.alerts.lock_group("?|unknown") == AlertGroup("?|unknown", None, None)
-
-
-async def test_groups_waiting_for_their_incident_are_found(uow_factory: UnitOfWorkFactory) -> None:
-    async with uow_factory() as uow:
-        await uow.incidents.add(incident("inc-open"))
-        for key, incident_id, at in [
-            ("opened", "inc-open", T0),
-            ("waiting", "inc-lost", T0),
-            ("too-recent", "inc-new", T0 + HOUR),
-            ("empty", None, None),
-        ]:
-            await uow.alerts.lock_group(key)
-            await uow.alerts.set_group(AlertGroup(key, incident_id, at))
-        await uow.commit()
-    async with uow_factory() as uow:
-        assert await uow.alerts.groups_without_incident(T0) == [
-            AlertGroup("waiting", "inc-lost", T0_UTC)
-        ]
-        later = await uow.alerts.groups_without_incident(T0 + HOUR)
-        assert sorted(g.key for g in later) == ["too-recent", "waiting"]
 
 
 async def test_stale_summaries_are_claimed_once_oldest_first(

@@ -137,8 +137,8 @@ class SnapshotChat(FakeChat):
     """FakeChat keeps the message objects it is given; a card holds a request that the
     services go on changing, so keep each version as it was when sent."""
 
-    async def post(self, channel: str, message: Message) -> str:
-        return await super().post(channel, copy.deepcopy(message))
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
+        return await super().post(channel, copy.deepcopy(message), key=key)
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
         await super().update(channel, ts, copy.deepcopy(message))

@@ -27,13 +27,15 @@ class SignallingChat(FakeChat):
         self.reminded = asyncio.Event()
         self.fail_reminders = False
 
-    async def post(self, channel: str, message: object) -> str:  # type: ignore[override]
+    async def post(  # type: ignore[override]
+        self, channel: str, message: object, *, key: str | None = None
+    ) -> str:
         if isinstance(message, TriageReminder):
             if self.fail_reminders:
                 self.fail_reminders = False
                 raise ChatError("Slack refused chat.postMessage: ratelimited")
             self.reminded.set()
-        return await super().post(channel, message)  # type: ignore[arg-type]
+        return await super().post(channel, message, key=key)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("first_run_fails", [False, True])

@@ -13,12 +13,14 @@ from bot.domain.registry import Catalog, ServiceSpec
 from bot.domain.runbooks import RunbookLibrary
 from bot.domain.timeline import EventType
 from bot.domain.triage import Answer, ExampleSet, TriageAnswers, YesNoUnknown
+from bot.ports import ChatError
 from bot.runbooks.loader import load_library
 from bot.services import lifecycle, triage
 from bot.services.checklists import set_step
 from bot.services.deps import Deps, Policy
 from bot.services.lookup import incident_by_id, incident_in_channel
 from bot.services.opening import OpenIncident, open_incident
+from bot.services.pending_work import deliver_pending
 from bot.services.requests import first_delivery
 from tests.fake_chat import FakeChat
 from tests.fakes import FakeUnitOfWorkFactory
@@ -234,3 +236,33 @@ async def test_each_request_key_is_handled_once() -> None:
     assert await first_delivery(deps, "trigger_id:1")
     assert not await first_delivery(deps, "trigger_id:1")
     assert await first_delivery(deps, "trigger_id:2")
+
+
+class SlowChannels(FakeChat):
+    """Slack cannot make channels until told it can."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def create_channel(self, name: str) -> str:
+        if self.down:
+            raise ChatError("Slack refused conversations.create: internal_error", passing=True)
+        return await super().create_channel(name)
+
+
+async def test_the_reminder_waits_for_an_opening_slack_has_not_finished() -> None:
+    chat = SlowChannels()
+    deps = make_deps(chat)
+    incident = await open_incident(deps, OpenIncident(IncidentKind.QUALITY, "a", "U1"))
+    assert incident.channel_id is None  # recorded, its opening owed
+    deps.clock.advance(timedelta(minutes=15))  # type: ignore[attr-defined]
+    assert await triage.send_due_reminders(deps) == 0  # nowhere to remind yet
+
+    chat.down = False
+    await deliver_pending(deps)
+    deps.clock.advance(timedelta(minutes=15))  # type: ignore[attr-defined]
+    assert await triage.send_due_reminders(deps) == 1
+    opened = await incident_by_id(deps, incident.id)
+    reminders = [p for p in chat.posted if isinstance(p.message, m.TriageReminder)]
+    assert [r.channel for r in reminders] == [opened.channel_id]

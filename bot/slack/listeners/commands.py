@@ -20,7 +20,7 @@ from bot.services import (
 )
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
-from bot.services.opening import OpenIncident, open_incident
+from bot.services.opening import OpenIncident, open_incident, opened_notice
 from bot.services.requests import first_delivery
 from bot.slack import commands as c
 from bot.slack.listening import Listening
@@ -70,7 +70,7 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
     match cmd:
         case c.OpenNow(kind, title):
             incident = await open_incident(deps, OpenIncident(kind, title, user))
-            return Notice(f"Opened <#{incident.channel_id}> for “{incident.title}”.")
+            return await opened_notice(deps, incident)
         case c.ShowRunning(service):
             return await registry_reports.running_report(deps, channel, service)
         case c.ShowChanges(service, since):
@@ -94,11 +94,11 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
         case c.Status():
             return lifecycle.status_report(deps, incident)
         case c.Update(text):
-            await lifecycle.post_status_update(deps, incident, user, text)
+            return await lifecycle.post_status_update(deps, incident, user, text)
         case c.HandOver(new_commander):
-            await lifecycle.hand_over_command(deps, incident, new_commander, user)
+            return await lifecycle.hand_over_command(deps, incident, new_commander, user)
         case c.Resolve(summary):
-            await lifecycle.resolve_incident(deps, incident, user, summary)
+            return await lifecycle.resolve_incident(deps, incident, user, summary)
         case c.PostPostmortem():
             await postmortem_delivery.post_postmortem(deps, incident, user)
         case c.AddNote(text):

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 import bot.slack.forms as forms
-from bot.domain.messages import Message, Notice
+from bot.domain.messages import Message
 from bot.ports import ChatError
 from bot.services.deps import Deps
-from bot.services.opening import OpenIncident, open_incident
+from bot.services.opening import OpenIncident, open_incident, opened_notice
 from bot.services.requests import first_delivery
 from bot.slack.ids import CALLBACK_OPEN_INCIDENT
 from bot.slack.listening import Listening
@@ -35,8 +35,7 @@ def register(app: AsyncApp, ctx: Listening) -> None:
             if not await first_delivery(deps, key):
                 return None
             cmd = OpenIncident(form.kind, form.title, user, form.severity, form.service)
-            incident = await open_incident(deps, cmd)
-            return Notice(f"Opened <#{incident.channel_id}> for “{incident.title}”.")
+            return await opened_notice(deps, await open_incident(deps, cmd))
 
         background.submit(answering(in_origin_channel(deps, form.origin_channel, user), work))
 

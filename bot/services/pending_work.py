@@ -1,0 +1,474 @@
+"""Delivering pending Slack work: each step done once, resumed after failures and restarts.
+
+A step is claimed (a lease, so one process at a time works on an incident), done against Slack,
+and marked done in the same unit of work that saves what it produced (the channel's ID, a
+message's ts). A Slack failure releases it with a backoff; a process that dies leaves the lease
+to expire. Either way the step may have half happened, so each one first checks:
+
+- creating the channel remembers the chosen name before asking Slack; a retry that finds that
+  name taken adopts the channel the bot is in rather than making a second one;
+- a post carries its work key in the message's metadata; a retry first looks for it in the
+  channel's recent history;
+- inviting and setting the topic can simply be done again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain import messages as m
+from bot.domain.checklists import pages
+from bot.domain.drivers import VerificationResult
+from bot.domain.incidents import Incident, channel_name
+from bot.domain.pending_work import NewWork, PendingWork, Step, gives_up, retry_delay
+from bot.domain.timeline import BOT_ACTOR, EventType
+from bot.ports import ChannelNameTaken, ChatError, UnitOfWork
+from bot.services.deps import Deps
+from bot.services.incident_texts import runbook_problem, topic
+from bot.services.timeline import record
+from bot.services.triage_context import triage_context
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 20
+# Bounds one run, so a request or a tick never spins; what is left waits for the next.
+MOST_STEPS_PER_RUN = 500
+
+
+@dataclass(frozen=True)
+class Delivered:
+    done: int = 0
+    failed: int = 0
+
+
+async def deliver_pending(deps: Deps, incident_id: str | None = None) -> Delivered:
+    """Do the work that is due, every incident's (the scheduler) or one incident's (right
+    after the request that queued it)."""
+    done = failed = 0
+    while done + failed < MOST_STEPS_PER_RUN:
+        # One at a time, claimed just before it runs: a batch claimed at once would see its
+        # last leases run out while the first incidents are worked on.
+        async with deps.uow() as uow:
+            claimed = await uow.pending_work.claim(
+                deps.clock.now(), incident_id=incident_id, limit=1
+            )
+            await uow.commit()
+        if not claimed:
+            break
+        for work in claimed:
+            chain_done, chain_failed = await _run_chain(deps, work)
+            done, failed = done + chain_done, failed + chain_failed
+    return Delivered(done, failed)
+
+
+async def deliver_now(deps: Deps, incident_id: str) -> str | None:
+    """Deliver the incident's due work; None if nothing is left, else why."""
+    await deliver_pending(deps, incident_id)
+    return await still_owed(deps, incident_id)
+
+
+async def queue(
+    deps: Deps, uow: UnitOfWork, incident_id: str, *steps: tuple[Step, dict[str, Any]]
+) -> None:
+    """Add steps to the incident's pending work, in the caller's unit of work."""
+    work = [
+        NewWork(f"{incident_id}:{step.value}:{deps.new_id()}", incident_id, step, payload)
+        for step, payload in steps
+    ]
+    await uow.pending_work.add(work, deps.clock.now())
+
+
+async def still_owed(deps: Deps, incident_id: str) -> str | None:
+    """Why the incident still owes Slack work (Slack's last error), or None if it owes none."""
+    async with deps.uow() as uow:
+        pending = await uow.pending_work.pending(incident_id)
+    if not pending:
+        return None
+    return pending[0].last_error or "still under way"
+
+
+async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
+    """Do the claimed step and the incident's steps after it, each claimed in the unit of work
+    that marks the one before done (one transaction a step, which matters under load), until
+    one fails or none is left; return how many were done and failed."""
+    done = 0
+    following: PendingWork | None = work
+    while following is not None and done < MOST_STEPS_PER_RUN:
+        current = following
+        try:
+            following = await _do(deps, current)
+        except ChatError as exc:
+            await _failed(deps, current, exc)
+            return done, 1
+        done += 1
+    return done, 0
+
+
+async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        if gives_up(work, exc.passing):
+            log.error("Gave up on %s for incident %s: %s", work.step, work.incident_id, exc)
+            await uow.pending_work.done(work.key, now)
+            await record(
+                uow,
+                work.incident_id,
+                EventType.SLACK_WORK_DROPPED,
+                BOT_ACTOR,
+                now,
+                f"Slack refused {_what(work)} {work.attempts} times; gave up: {exc}",
+                step=work.step.value,
+                error=str(exc),
+            )
+        else:
+            wait = retry_delay(work.attempts)
+            log.warning(
+                "%s for incident %s failed (try %d), again in %.0f s: %s",
+                work.step,
+                work.incident_id,
+                work.attempts,
+                wait.total_seconds(),
+                exc,
+            )
+            await uow.pending_work.failed(work.key, str(exc), now + wait)
+        await uow.commit()
+
+
+async def _do(deps: Deps, work: PendingWork) -> PendingWork | None:
+    """Do one step; return the incident's next step, claimed, if it is due."""
+    async with deps.uow() as uow:
+        incident = await uow.incidents.get(work.incident_id)
+    if incident is None:  # nothing left to do it for
+        return await _finish(deps, work, None)
+    if work.step is Step.CREATE_CHANNEL:
+        return await _create_channel(deps, work, incident)
+    if incident.channel_id is None:  # only after a channel step given up, which never happens
+        raise ChatError(f"incident {incident.id} has no channel yet", passing=True)
+    return await _STEPS[work.step](deps, work, incident, incident.channel_id)
+
+
+async def _finish(deps: Deps, work: PendingWork, uow: UnitOfWork | None) -> PendingWork | None:
+    """Mark the step done and claim the incident's next one, in the caller's unit of work
+    (committed by it) or in its own."""
+    if uow is None:
+        async with deps.uow() as own:
+            following = await _finish(deps, work, own)
+            await own.commit()
+        return following
+    now = deps.clock.now()
+    await uow.pending_work.done(work.key, now)
+    claimed = await uow.pending_work.claim(now, incident_id=work.incident_id, limit=1)
+    return claimed[0] if claimed else None
+
+
+# Opening
+
+
+async def _create_channel(deps: Deps, work: PendingWork, incident: Incident) -> PendingWork | None:
+    if incident.channel_id is None:
+        channel, name = await _channel_for(deps, incident, adopt=work.tried_before)
+    else:
+        channel, name = incident.channel_id, incident.channel_name or ""
+    async with deps.uow() as uow:
+        fresh = await uow.incidents.get(incident.id)
+        assert fresh is not None
+        fresh.channel_id, fresh.channel_name = channel, name
+        await uow.incidents.update(fresh)
+        await record(
+            uow,
+            incident.id,
+            EventType.CHANNEL_CREATED,
+            BOT_ACTOR,
+            deps.clock.now(),
+            f"Created #{name}",
+            channel=channel,
+        )
+        following = await _finish(deps, work, uow)
+        await uow.commit()
+    return following
+
+
+async def _channel_for(deps: Deps, incident: Incident, *, adopt: bool) -> tuple[str, str]:
+    """Ask for the remembered name (the first choice is remembered when the incident is
+    stored), then the next ones, each remembered before Slack is asked for it."""
+    names = [
+        channel_name(incident.opened_at, incident.title, n) for n in range(1, MAX_NAME_ATTEMPTS + 1)
+    ]
+    remembered = incident.channel_name
+    if remembered is not None:
+        names = [remembered, *(n for n in names if n != remembered)]
+    for name in names:
+        async with deps.uow() as uow:
+            if await uow.incidents.holds_channel_name(name, other_than=incident.id):
+                continue
+        if name != incident.channel_name:
+            await _remember_name(deps, incident.id, name)
+            incident.channel_name = name
+        try:
+            return await deps.chat.create_channel(name), name
+        except ChannelNameTaken:
+            # An earlier try asked for this very name and may have got it without hearing
+            # back: a channel of that name the bot is in, which no other incident holds, is
+            # that one. Any other taken name is somebody else's; try the next.
+            if adopt and name == remembered and (adopted := await deps.chat.find_channel(name)):
+                return adopted, name
+    raise ChatError(
+        f"no free channel name for “{incident.title}”; rename or archive old incident channels"
+    )
+
+
+async def _remember_name(deps: Deps, incident_id: str, name: str) -> None:
+    async with deps.uow() as uow:
+        fresh = await uow.incidents.get(incident_id)
+        assert fresh is not None
+        fresh.channel_name = name
+        await uow.incidents.update(fresh)
+        await uow.commit()
+
+
+async def _invite(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    users = set(work.payload.get("users") or [])
+    group = work.payload.get("group")
+    if group and deps.directory is not None:
+        users |= await deps.directory.group_members(str(group))
+    if users:
+        await deps.chat.invite(channel, sorted(users))
+    return await _finish(deps, work, None)
+
+
+async def _topic(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    await deps.chat.set_topic(channel, topic(incident))
+    return await _finish(deps, work, None)
+
+
+async def _header(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
+    problem = runbook_problem(deps, incident.kind, runbook)
+    ts = await _post_once(deps, work, channel, m.IncidentHeader(incident, runbook, problem))
+    return await _save(deps, work, incident.id, header_ts=ts)
+
+
+async def _classify_offer(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    await _post_once(deps, work, channel, m.ClassifyOffer(incident.id))
+    return await _finish(deps, work, None)
+
+
+async def _checklist_page(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    chunks = pages(incident.steps)
+    number = int(work.payload["page"])
+    if number > len(chunks):  # the checklist changed since (a new kind posts its own)
+        return await _finish(deps, work, None)
+    page = m.ChecklistPage(incident.id, number, len(chunks), tuple(chunks[number - 1]))
+    ts = await _post_once(deps, work, channel, page)
+    async with deps.uow() as uow:
+        fresh = await uow.incidents.get(incident.id)
+        assert fresh is not None
+        if len(fresh.checklist_ts) == number - 1:
+            fresh.checklist_ts = [*fresh.checklist_ts, ts]
+            await uow.incidents.update(fresh)
+        following = await _finish(deps, work, uow)
+        await uow.commit()
+    return following
+
+
+async def _questions(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    context = await triage_context(deps, incident)
+    ts = await _post_once(deps, work, channel, m.FiveQuestions(incident, context))
+    async with deps.uow() as uow:
+        await record(
+            uow,
+            incident.id,
+            EventType.QUESTIONS_ASKED,
+            BOT_ACTOR,
+            deps.clock.now(),
+            "Asked the five questions",
+        )
+        following = await _save(deps, work, incident.id, questions_ts=ts, uow=uow)
+        await uow.commit()
+    return following
+
+
+async def _alert_summary(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    async with deps.uow() as uow:
+        alerts = await uow.alerts.for_incident(incident.id)
+    page, unknown = work.payload.get("page"), work.payload.get("service_unknown")
+    summary = m.AlertSummary(tuple(alerts), page, unknown)
+    ts = await _post_once(deps, work, channel, summary)
+    async with deps.uow() as uow:
+        await uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
+        following = await _finish(deps, work, uow)
+        await uow.commit()
+    return following
+
+
+# Later messages
+
+
+async def _status_update(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    p = work.payload
+    at = datetime.fromisoformat(str(p["at"]))
+    copy = bool(p.get("for_stakeholders"))
+    where = str(p["channel"]) if copy else channel  # the copy goes to the stakeholders' channel
+    update = m.StatusUpdate(incident, str(p["author"]), str(p["text"]), at, copy)
+    await _post_once(deps, work, where, update)
+    return await _finish(deps, work, None)
+
+
+async def _header_refresh(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    if incident.header_ts is not None:
+        runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
+        await deps.chat.update(channel, incident.header_ts, m.IncidentHeader(incident, runbook))
+    return await _finish(deps, work, None)
+
+
+async def _commander_changed(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    p = work.payload
+    changed = m.CommanderChanged(str(p["previous"]), str(p["current"]), str(p["by"]))
+    await _post_once(deps, work, channel, changed)
+    return await _finish(deps, work, None)
+
+
+async def _resolved(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    await _post_once(deps, work, channel, m.IncidentResolved(incident, str(work.payload["by"])))
+    return await _finish(deps, work, None)
+
+
+async def _action_card(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    request_id = str(work.payload["request"])
+    async with deps.uow() as uow:
+        request = await uow.actions.get(request_id)
+    if request is None or request.message_ts is not None:
+        return await _finish(deps, work, None)
+    card = m.ActionCard(request, deps.policy.roles.approvers)
+    ts = await _post_once(deps, work, request.channel_id, card)
+    async with deps.uow() as uow:
+        fresh = await uow.actions.get(request_id)
+        assert fresh is not None
+        fresh.message_ts = ts
+        await uow.actions.save_outcome(fresh)
+        following = await _finish(deps, work, uow)
+        await uow.commit()
+    return following
+
+
+async def _action_card_edit(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    async with deps.uow() as uow:
+        request = await uow.actions.get(str(work.payload["request"]))
+    if request is not None and request.message_ts is not None:
+        card = m.ActionCard(request, deps.policy.roles.approvers)
+        await deps.chat.update(request.channel_id, request.message_ts, card)
+    return await _finish(deps, work, None)
+
+
+async def _verification_report(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    p = work.payload
+    async with deps.uow() as uow:
+        request = await uow.actions.get(str(p["request"]))
+    if request is not None:
+        score = p.get("score")
+        result = VerificationResult(
+            bool(p["passed"]), str(p["summary"]), None if score is None else float(score)
+        )
+        escalation = None if p.get("escalation") is None else str(p["escalation"])
+        report = m.VerificationReport(request, result, escalation)
+        await _post_once(deps, work, request.channel_id, report)
+    return await _finish(deps, work, None)
+
+
+async def _all_alerts_resolved(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    p = work.payload
+    told = m.AllAlertsResolved(incident.id, int(p["count"]), bool(p["by_policy"]))
+    await _post_once(deps, work, channel, told)
+    return await _finish(deps, work, None)
+
+
+async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
+    if work.tried_before:
+        found = await deps.chat.find_posted(channel, work.key)
+        if found is not None:
+            return found
+    return await deps.chat.post(channel, message, key=work.key)
+
+
+async def _save(
+    deps: Deps,
+    work: PendingWork,
+    incident_id: str,
+    *,
+    header_ts: str | None = None,
+    questions_ts: str | None = None,
+    uow: UnitOfWork | None = None,
+) -> PendingWork | None:
+    """Save a message's ts on the incident, read afresh so nothing else it holds is undone."""
+    if uow is None:
+        async with deps.uow() as own:
+            following = await _save(
+                deps, work, incident_id, header_ts=header_ts, questions_ts=questions_ts, uow=own
+            )
+            await own.commit()
+        return following
+    fresh = await uow.incidents.get(incident_id)
+    assert fresh is not None
+    if header_ts is not None:
+        fresh.header_ts = header_ts
+    if questions_ts is not None:
+        fresh.questions_ts = questions_ts
+    await uow.incidents.update(fresh)
+    return await _finish(deps, work, uow)
+
+
+def _what(work: PendingWork) -> str:
+    return work.step.value.replace("_", " ")
+
+
+_STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[PendingWork | None]]] = {
+    Step.INVITE: _invite,
+    Step.TOPIC: _topic,
+    Step.HEADER: _header,
+    Step.CLASSIFY_OFFER: _classify_offer,
+    Step.CHECKLIST_PAGE: _checklist_page,
+    Step.QUESTIONS: _questions,
+    Step.ALERT_SUMMARY: _alert_summary,
+    Step.STATUS_UPDATE: _status_update,
+    Step.HEADER_REFRESH: _header_refresh,
+    Step.COMMANDER_CHANGED: _commander_changed,
+    Step.RESOLVED: _resolved,
+    Step.ACTION_CARD: _action_card,
+    Step.ACTION_CARD_EDIT: _action_card_edit,
+    Step.VERIFICATION_REPORT: _verification_report,
+    Step.ALL_ALERTS_RESOLVED: _all_alerts_resolved,
+}

@@ -1,0 +1,339 @@
+"""Slack failing part-way: what the bot owes Slack is kept, finished once Slack answers again,
+and never done twice (issue 10, findings 1, 2 and 7)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.domain.timeline import EventType
+from bot.sandbox.entities import Channel
+from bot.sandbox.seed import ALICE, BOB, GENERAL_CHANNEL
+from bot.services.registry import running
+from bot.slack import ids
+from bot.slack.ids import ACTION_OPEN_TRIAGE, ACTION_TOGGLE_STEP
+from bot.stage import Stage
+from tests.e2e.action_stage import CONFIG, action_stage, card, cards
+from tests.e2e.action_stage import open_incident as open_action_incident
+from tests.e2e.conftest import StageFactory
+from tests.e2e.helpers import (
+    incident_channels,
+    incident_of,
+    only_incident_channel,
+    step_positions,
+    text_of,
+    with_action,
+)
+from tests.e2e.registry_stage import TOKEN
+from tests.e2e.test_alerts import ALERTS, alert_stage, generic, send, timeline
+
+# More 500s in a row than slack_sdk's own retries absorb.
+OUTLASTING_SLACK_SDK = 3
+
+
+async def settle_slack(stage: Stage, rounds: int = 6) -> None:
+    """Slack answers again: let time pass and the scheduler run, as it would every 5 s."""
+    for _ in range(rounds):
+        # Past the first few backoffs, short of the five questions' 15-minute reminder.
+        stage.clock.advance(timedelta(minutes=1))
+        await stage.run_due_work()
+
+
+async def assert_fully_opened(stage: Stage, channel: Channel, *, alert: bool) -> None:
+    """One header, the whole checklist once, the five questions once, (the alert summary
+    once), the topic, and nothing still owed."""
+    incident = await incident_of(stage, channel)
+    messages = stage.sandbox.messages(channel.id)
+    headers = [m for m in messages if m.get("blocks", [{}])[0].get("type") == "header"]
+    assert len(headers) == 1, [text_of(m)[:80] for m in messages]
+    assert incident.header_ts == headers[0]["ts"]
+    pages = with_action(messages, ACTION_TOGGLE_STEP)
+    assert [p for page in pages for p in step_positions(page)] == list(range(len(incident.steps)))
+    assert incident.checklist_ts == [page["ts"] for page in pages]
+    [questions] = with_action(messages, ACTION_OPEN_TRIAGE)
+    assert incident.questions_ts == questions["ts"]
+    assert incident.title in channel.topic.value
+    summaries = [m for m in messages if ":rotating_light: *Alerts*" in text_of(m)]
+    assert len(summaries) == (1 if alert else 0)
+    async with stage.runtime.deps.uow() as uow:
+        assert await uow.pending_work.pending(incident.id) == []
+    events = await timeline(stage, incident.id)
+    assert [e.type for e in events].count(EventType.CHANNEL_CREATED) == 1
+    assert [e.type for e in events].count(EventType.QUESTIONS_ASKED) == 1
+
+
+def failed_calls(stage: Stage, method: str) -> int:
+    return sum(1 for call in stage.sandbox.calls if call.method == method and call.error)
+
+
+# Finding 1: an alert is never lost
+
+
+async def test_an_alert_whose_channel_slack_fails_to_create_is_opened_later(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        stage.sandbox.fail_next("conversations.create", "internal_error")
+        first = await send(stage, generic("eval-drop"))
+        # Stored with its opening: the sender must not retry, and nothing is lost if it does.
+        assert first.status_code == 200, first.text
+        [incident_id] = first.json()["opened"]
+        assert first.json()["pending"] == [incident_id]
+        assert incident_channels(stage.sandbox) == []
+        retry = await send(stage, generic("eval-drop"))
+        assert retry.status_code == 200 and retry.json()["duplicate"] is True
+
+        await settle_slack(stage)
+        channel = only_incident_channel(stage.sandbox)
+        assert (await incident_of(stage, channel)).id == incident_id
+        assert {ALICE, BOB} <= set(channel.members)  # paged
+        await assert_fully_opened(stage, channel, alert=True)
+
+
+async def test_an_alert_paging_a_group_slack_does_not_know_still_opens(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "steadyhand.yml"
+    config = CONFIG.replace("{approvers}", "[S_MANAGERS]")
+    path.write_text(config + ALERTS.replace("page: S_ONCALL", "page: S_NOBODY"))
+    env = {"STEADYHAND_CONFIG": str(path), "STEADYHAND_API_TOKENS": TOKEN}
+    async with make_stage(env=env) as stage:
+        response = await send(stage, generic("eval-drop"))
+        assert response.status_code == 200, response.text
+        await settle_slack(stage)
+        channel = only_incident_channel(stage.sandbox)
+        await assert_fully_opened(stage, channel, alert=True)
+        incident = await incident_of(stage, channel)
+        dropped = [
+            e for e in await timeline(stage, incident.id) if e.type is EventType.SLACK_WORK_DROPPED
+        ]
+        assert [e.data["step"] for e in dropped] == ["invite"]
+        assert "no_such_subteam" in dropped[0].text
+
+
+# Finding 2: never half-opened
+
+
+async def test_an_alert_opening_cut_off_after_the_channel_exists_is_finished(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        stage.sandbox.fail_next(
+            "chat.postMessage", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        response = await send(stage, generic("eval-drop"))
+        assert response.status_code == 200, response.text
+        assert response.json()["pending"] == response.json()["opened"]
+        channel = only_incident_channel(stage.sandbox)
+        assert stage.sandbox.messages(channel.id) == []  # half-opened, for now
+
+        await settle_slack(stage)
+        assert only_incident_channel(stage.sandbox) is channel
+        await assert_fully_opened(stage, channel, alert=True)
+
+
+async def test_an_open_command_cut_off_after_the_channel_exists_is_finished(
+    stage: Stage,
+) -> None:
+    stage.sandbox.fail_next(
+        "chat.postMessage", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+    )
+    await stage.command("alice", "#general", "open quality Answers degraded")
+    channel = only_incident_channel(stage.sandbox)
+    [told] = stage.sandbox.ephemerals(ALICE, GENERAL_CHANNEL)
+    assert "will be finished as soon as Slack answers again" in told["text"]
+
+    await settle_slack(stage)
+    await assert_fully_opened(stage, channel, alert=False)
+    assert set(channel.members) >= {ALICE}
+
+
+async def test_a_restart_finishes_an_opening_another_process_left(
+    make_stage: StageFactory,
+) -> None:
+    async with make_stage() as first:
+        first.sandbox.fail_next(
+            "conversations.setTopic", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await first.command("alice", "#general", "open quality Answers degraded")
+    async with make_stage() as second:  # a new process on the same database
+        await settle_slack(second)
+        await assert_fully_opened(second, only_incident_channel(second.sandbox), alert=False)
+
+
+# Half-done steps are finished, not repeated
+
+
+async def test_a_channel_made_without_our_hearing_back_is_adopted(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        stage.sandbox.lose_next_answer("conversations.create")
+        response = await send(stage, generic("eval-drop"))
+        assert response.status_code == 200, response.text
+        await settle_slack(stage)
+        channel = only_incident_channel(stage.sandbox)  # not a second, "-2" channel
+        assert not channel.name.endswith("-2")
+        await assert_fully_opened(stage, channel, alert=True)
+
+
+async def test_a_message_posted_without_our_hearing_back_is_not_posted_again(
+    stage: Stage,
+) -> None:
+    stage.sandbox.lose_next_answer("chat.postMessage")  # the header lands; the answer is lost
+    await stage.command("alice", "#general", "open quality Answers degraded")
+    await settle_slack(stage)
+    await assert_fully_opened(stage, only_incident_channel(stage.sandbox), alert=False)
+
+
+# Finding 7: an update is never dropped
+
+
+async def test_an_update_slack_fails_to_post_is_posted_once_later(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    config = tmp_path / "steadyhand.yml"
+    config.write_text(f"stakeholder_channel: {GENERAL_CHANNEL}\n")
+    async with make_stage(env={"STEADYHAND_CONFIG": str(config)}) as stage:
+        await stage.command("alice", "#general", "open cost Spend per request tripled")
+        channel = only_incident_channel(stage.sandbox)
+        stage.sandbox.fail_next(
+            "chat.postMessage", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await stage.command("alice", channel.id, "update Routed long prompts to the small model")
+        told = stage.sandbox.ephemerals(ALICE, channel.id)[-1]
+        assert "It will be posted in the channel as soon as Slack answers again" in told["text"]
+        incident = await incident_of(stage, channel)
+        updates = [
+            e for e in await timeline(stage, incident.id) if e.type is EventType.STATUS_UPDATE
+        ]
+        assert [e.text for e in updates] == ["Routed long prompts to the small model"]
+        assert posts_saying(stage, channel.id, "Routed long prompts") == 0
+
+        await settle_slack(stage)
+        assert posts_saying(stage, channel.id, "Routed long prompts") == 1
+        assert posts_saying(stage, GENERAL_CHANNEL, "Routed long prompts") == 1
+        updates = [
+            e for e in await timeline(stage, incident.id) if e.type is EventType.STATUS_UPDATE
+        ]
+        assert len(updates) == 1
+
+
+def posts_saying(stage: Stage, channel: str, words: str) -> int:
+    messages: list[dict[str, Any]] = stage.sandbox.messages(channel)
+    return sum(1 for m in messages if words in text_of(m))
+
+
+# The same for handing over and resolving
+
+
+async def test_a_handover_and_a_resolution_slack_fails_to_announce_are_announced_once(
+    stage: Stage,
+) -> None:
+    await stage.command("alice", "#general", "open tool Search tool schema errors")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next(
+        "conversations.invite", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+    )
+    await stage.command("alice", channel.id, "commander <@U_BOB|bob>")
+    assert "It will be announced" in stage.sandbox.ephemerals(ALICE, channel.id)[-1]["text"]
+    assert (await incident_of(stage, channel)).commander == BOB  # recorded all the same
+    assert BOB not in stage.sandbox.channel(channel.id).members
+
+    stage.sandbox.fail_next("chat.update", "internal_error", status=500, times=OUTLASTING_SLACK_SDK)
+    await settle_slack(stage)
+    assert BOB in stage.sandbox.channel(channel.id).members
+    assert posts_saying(stage, channel.id, "handed the incident commander role") == 1
+    assert f"<@{BOB}>" in text_of(stage.sandbox.messages(channel.id)[0])  # the header
+
+    stage.sandbox.fail_next(
+        "conversations.setTopic", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+    )
+    await stage.command("bob", channel.id, "resolve Tool schema v7 restored")
+    assert "It will be announced" in stage.sandbox.ephemerals(BOB, channel.id)[-1]["text"]
+    await settle_slack(stage)
+    assert "resolved" in stage.sandbox.channel(channel.id).topic.value
+    assert posts_saying(stage, channel.id, "Tool schema v7 restored") == 1
+
+
+# Action cards and their edits
+
+
+async def test_an_action_card_and_its_edit_slack_fails_on_are_delivered_once(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with action_stage(make_stage, tmp_path) as stage:
+        incident = await open_action_incident(stage)
+        channel = incident.channel_id
+        assert channel is not None
+        stage.sandbox.fail_next(
+            "chat.postMessage", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await stage.command("alice", channel, "rollback prompt because refusals stopped")
+        assert cards(stage, incident) == []  # the request is recorded; its card is owed
+        await settle_slack(stage)
+        [asked] = cards(stage, incident)
+        assert "Approval needed" in text_of(asked)
+
+        stage.sandbox.fail_next(
+            "chat.update", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await stage.driver.click("carol", channel, asked["ts"], ids.ACTION_APPROVE)
+        await stage.settle()
+        assert (await running(stage.runtime.deps, "support-bot")).versions["prompt"] == "v12"
+        assert "Approval needed" in text_of(card(stage, incident))  # the edit is owed
+        await settle_slack(stage)
+        [done] = cards(stage, incident)
+        assert done["ts"] == asked["ts"] and "Applied" in text_of(done)
+
+
+async def test_all_alerts_resolved_is_told_once_though_slack_failed_the_first_time(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        await send(stage, generic("eval-drop"))
+        await send(stage, generic("eval-drop", status="resolved", id="r1"))
+        stage.sandbox.fail_next(
+            "chat.postMessage", "internal_error", status=500, times=OUTLASTING_SLACK_SDK
+        )
+        await stage.run_due_work()
+        channel = only_incident_channel(stage.sandbox)
+        assert posts_saying(stage, channel.id, "The alert is resolved") == 0
+        await settle_slack(stage)
+        assert posts_saying(stage, channel.id, "The alert is resolved") == 1
+        incident = await incident_of(stage, channel)
+        kinds = [e.type for e in await timeline(stage, incident.id)]
+        assert kinds.count(EventType.ALERTS_ALL_RESOLVED) == 1
+
+
+async def test_one_slack_500_is_retried_by_slack_sdk_at_once(stage: Stage) -> None:
+    await stage.command("alice", "#general", "open cost Spend per request tripled")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next("chat.postMessage", "internal_error", status=500)
+    await stage.command("alice", channel.id, "update Routed long prompts to the small model")
+    assert posts_saying(stage, channel.id, "Routed long prompts") == 1  # no waiting
+    assert stage.sandbox.ephemerals(ALICE, channel.id) == []  # nothing to apologise for
+    assert failed_calls(stage, "chat.postMessage") == 1
+
+
+async def test_a_burst_of_failures_on_every_method_still_opens_each_incident_once(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        # Refused, failed, or done without our hearing back, whatever is asked.
+        stage.sandbox.fail_next("*", "internal_error", status=500, times=7)
+        stage.sandbox.lose_next_answer("conversations.create")
+        stage.sandbox.lose_next_answer("chat.postMessage", times=2)
+        stage.sandbox.lose_next_answer("conversations.setTopic")
+        kinds = ("quality", "latency", "cost")
+        for kind in kinds:
+            alert = generic(f"{kind}-alert", name=f"{kind}Alert", kind=kind, summary=f"{kind} bad")
+            response = await send(stage, alert)
+            assert response.status_code == 200, response.text
+            assert len(response.json()["opened"]) == 1, kind
+        await settle_slack(stage, rounds=10)
+        channels = incident_channels(stage.sandbox)
+        assert sorted(c.name for c in channels) == sorted(f"inc-20261122-{k}-bad" for k in kinds)
+        for channel in channels:
+            await assert_fully_opened(stage, channel, alert=True)
