@@ -81,8 +81,9 @@ class Scenario:
     traffic_seconds: float = 30.0  # alerts and commands are spread over this long
     kill_after: float | None = 0.5  # share of traffic_seconds after which the bot is killed
     alert_concurrency: int = 8
-    # After the traffic, the scheduler runs at least this long (an opening cut off is taken
-    # over 60 s after its alert, on a 5 s tick), then until Slack saw no call for quiet_s.
+    # After the traffic, the scheduler runs at least this long (pending Slack work that the
+    # killed process had claimed is taken over once its 60 s lease runs out, on a 5 s tick),
+    # then until Slack saw no call for quiet_s.
     settle_min_s: float = 75.0
     settle_quiet_s: float = 10.0
     settle_max_s: float = 180.0
