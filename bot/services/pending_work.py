@@ -113,8 +113,9 @@ async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
 
 async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
     now = deps.clock.now()
+    given_up = gives_up(work, exc.passing)
     async with deps.uow() as uow:
-        if gives_up(work, exc.passing):
+        if given_up:
             log.error("Gave up on %s for incident %s: %s", work.step, work.incident_id, exc)
             await uow.pending_work.done(work.key, now)
             await record(
@@ -139,6 +140,29 @@ async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
             )
             await uow.pending_work.failed(work.key, str(exc), now + wait)
         await uow.commit()
+    if given_up and work.step in _TOLD_WHEN_GIVEN_UP:
+        await _tell_given_up(deps, work, _TOLD_WHEN_GIVEN_UP[work.step].format(error=exc))
+
+
+# What the channel is told when a step is given up, where people can do it themselves.
+_TOLD_WHEN_GIVEN_UP = {
+    Step.POSTMORTEM_UPLOAD: (
+        "The draft post-mortem could not be uploaded ({error}). "
+        "Run `/incident postmortem` to try again."
+    ),
+}
+
+
+async def _tell_given_up(deps: Deps, work: PendingWork, text: str) -> None:
+    """Best effort: the timeline already says it was given up."""
+    async with deps.uow() as uow:
+        incident = await uow.incidents.get(work.incident_id)
+    if incident is None or incident.channel_id is None:
+        return
+    try:
+        await deps.chat.post(incident.channel_id, m.Notice(text, is_error=True))
+    except ChatError as exc:
+        log.warning("Could not tell incident %s: %s", work.incident_id, exc)
 
 
 async def _do(deps: Deps, work: PendingWork) -> PendingWork | None:

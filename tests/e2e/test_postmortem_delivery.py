@@ -147,3 +147,20 @@ async def test_an_upload_left_pending_is_shared_once_after_a_restart(
     async with make_stage() as second:  # a new process on the same database
         await settle_slack(second)
         await assert_shared_once(second, channel.id)
+
+
+async def test_an_upload_slack_keeps_refusing_is_given_up_with_the_way_to_try_again(
+    stage: Stage,
+) -> None:
+    await stage.command("alice", "#general", "open cost Spend tripled")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next("files.getUploadURLExternal", "file_type_not_allowed", times=3)
+    await stage.command("alice", channel.id, "resolve")
+    await settle_slack(stage)
+
+    assert files_in(stage, channel.id) == []
+    told = [text_of(m) for m in stage.sandbox.messages(channel.id) if "could not be" in text_of(m)]
+    assert len(told) == 1 and "/incident postmortem" in told[0], told
+    assert "file_type_not_allowed" in told[0]
+    await stage.command("alice", channel.id, "postmortem")
+    assert len(files_in(stage, channel.id)) == 2
