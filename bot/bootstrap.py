@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -89,27 +90,26 @@ async def build_runtime(
     # One HTTP session for every call to Slack: without it slack_sdk opens a new one (and a
     # new connection) per call.
     http = aiohttp.ClientSession()
-    client = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        session=http,
-        # A call that cannot finish in this long is treated as failed (and retried) rather
-        # than holding a request or the scheduler's tick.
-        timeout=SLACK_CALL_TIMEOUT_SECONDS,
+    client = _slack_client(
+        settings,
+        http,
         # Slack's passing failures are retried here, a few times and quickly; what they give
         # up on stays as pending Slack work (bot/services/pending_work.py) for later.
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ],
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
     )
+    # For the calls that make something new (a message, a channel, a shared file): a 500 or a
+    # dropped connection may come after Slack did it, and a blind retry would do it again. So
+    # only a 429 (Slack did nothing) is retried here; the rest fail to the pending work, whose
+    # next try first looks for what the last one may have made (see SlackChat).
+    once = _slack_client(settings, http, AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     # One client for drivers and verification checks; each sets its own timeouts per call.
     outside = httpx.AsyncClient(follow_redirects=False)
     clock = clock or SystemClock()
     deps = Deps(
         uow=SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False)),
-        chat=SlackChat(client),
+        chat=SlackChat(client, once=once),
         clock=clock,
         runbooks=library,
         policy=Policy(
@@ -223,6 +223,20 @@ def _usable_runbooks(directory: Path) -> RunbookLibrary:
 def _no_runbooks(problem: str) -> ConfigError:
     return ConfigError(
         "RUNBOOKS_DIR", f"{problem}. Point it at a folder of runbooks, e.g. the shipped runbooks/."
+    )
+
+
+def _slack_client(
+    settings: Settings, http: aiohttp.ClientSession, *retries: AsyncRetryHandler
+) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=http,
+        # A call that cannot finish in this long is treated as failed (and retried) rather
+        # than holding a request or the scheduler's tick.
+        timeout=SLACK_CALL_TIMEOUT_SECONDS,
+        retry_handlers=list(retries),
     )
 
 

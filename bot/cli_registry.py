@@ -214,5 +214,8 @@ class OfflineChat:
     async def find_channel(self, name: str) -> str | None:
         self._refuse()
 
+    async def find_shared_file(self, channel: str, filename: str) -> str | None:
+        self._refuse()
+
     def _refuse(self) -> NoReturn:
         raise ChatError("the command line does not talk to Slack")

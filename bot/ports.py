@@ -104,6 +104,10 @@ class Chat(Protocol):
         order."""
         ...
 
+    async def find_shared_file(self, channel: str, filename: str) -> str | None:
+        """The ID of a file of that name shared in a recent message of the channel, if any."""
+        ...
+
 
 class IncidentRepo(Protocol):
     async def add(self, incident: Incident) -> None:

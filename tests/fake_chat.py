@@ -88,5 +88,11 @@ class FakeChat:
             ids.append(file_id)
         return ids
 
+    async def find_shared_file(self, channel: str, filename: str) -> str | None:
+        return next(
+            (u.file_id for u in self.uploads if u.channel == channel and u.filename == filename),
+            None,
+        )
+
     def in_channel(self, channel: str) -> list[Message]:
         return [p.message for p in self.posted if p.channel == channel]

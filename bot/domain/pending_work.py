@@ -54,6 +54,9 @@ class Step(StrEnum):
     ALL_ALERTS_RESOLVED = "all_alerts_resolved"  # payload: count, by_policy
     VERIFICATION_REPORT = "verification_report"  # payload: request, passed, summary, score,
     # escalation
+    # The draft post-mortem and its picture, drawn from the timeline when delivered (only the
+    # key is kept: it names the file, so a retry can tell it was shared).
+    POSTMORTEM_UPLOAD = "postmortem_upload"
 
 
 @dataclass(frozen=True)

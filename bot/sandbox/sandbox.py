@@ -88,7 +88,8 @@ class SlackSandbox:
         # Off unless unleash_chaos() is called: a random share of every call fails.
         self.chaos: RandomFailures | None = None
         # method → how many more of its calls are carried out but answered with an error
-        self.lost_answers: dict[str, int] = {}
+        # Per method, the HTTP statuses of the next answers lost after the work was done.
+        self.lost_answers: dict[str, list[int]] = {}
         # Set while served (see serve()); URLs the sandbox hands out point here.
         self.base_url: str | None = None
         self.app = build_app(self)
@@ -137,11 +138,12 @@ class SlackSandbox:
         self.chaos = RandomFailures(chaos or Chaos())
         return self.chaos
 
-    def lose_next_answer(self, method: str, *, times: int = 1) -> None:
-        """Carry out the next `times` calls of `method`, then answer each with HTTP 504: the
-        caller cannot tell whether Slack did it (a gateway timeout after the work was done).
-        slack_sdk does not retry a 504 by itself."""
-        self.lost_answers[method] = self.lost_answers.get(method, 0) + times
+    def lose_next_answer(self, method: str, *, times: int = 1, status: int = 504) -> None:
+        """Carry out the next `times` calls of `method`, then answer each with HTTP `status`:
+        the caller cannot tell whether Slack did it. A 504 (a gateway timeout after the work
+        was done) slack_sdk does not retry by itself; a 500 or 503 its server-error handler
+        does, which is how a blind retry posts twice."""
+        self.lost_answers[method] = [*self.lost_answers.get(method, []), *[status] * times]
 
     # The HTTP side (routes.py calls these)
 
@@ -178,8 +180,7 @@ class SlackSandbox:
         try:
             reply = self._dispatch(method, values, token, base_url)
             if self.lost_answers.get(method):  # done, but the caller hears of a failure
-                self.lost_answers[method] -= 1
-                raise SlackError("internal_error", status=504)
+                raise SlackError("internal_error", status=self.lost_answers[method].pop(0))
             self.calls.append(ApiCall(method, values))
         except SlackError as refused:
             self.calls.append(ApiCall(method, values, refused.code))

@@ -13,7 +13,6 @@ from bot.domain.reminders import Reminder, ReminderKind
 from bot.domain.timeline import EventType
 from bot.services.deps import Deps
 from bot.services.pending_work import deliver_now, queue
-from bot.services.postmortem_delivery import post_postmortem_on_resolution
 from bot.services.timeline import record
 
 MAX_UPDATE = 3000
@@ -114,11 +113,10 @@ async def resolve_incident(
             (Step.HEADER_REFRESH, {}),
             (Step.TOPIC, {}),
             (Step.RESOLVED, {"by": by}),
+            (Step.POSTMORTEM_UPLOAD, {}),
         )
         await uow.commit()
-    told = await _delivered(deps, incident, "The incident is resolved", "announced")
-    await post_postmortem_on_resolution(deps, incident)
-    return told
+    return await _delivered(deps, incident, "The incident is resolved", "announced")
 
 
 def status_report(deps: Deps, incident: Incident) -> m.StatusReport:

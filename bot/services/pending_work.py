@@ -9,6 +9,8 @@ to expire. Either way the step may have half happened, so each one first checks:
   name taken adopts the channel the bot is in rather than making a second one;
 - a post carries its work key in the message's metadata; a retry first looks for it in the
   channel's recent history;
+- the post-mortem's file carries its work key in its name; a retry first looks for it among
+  the files shared in the channel's recent history;
 - inviting and setting the topic can simply be done again.
 """
 
@@ -29,6 +31,7 @@ from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChannelNameTaken, ChatError, UnitOfWork
 from bot.services.deps import Deps
 from bot.services.incident_texts import runbook_problem, topic
+from bot.services.postmortem_delivery import postmortem_filename, record_posted, upload_postmortem
 from bot.services.timeline import record
 from bot.services.triage_context import triage_context
 
@@ -110,8 +113,9 @@ async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
 
 async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
     now = deps.clock.now()
+    given_up = gives_up(work, exc.passing)
     async with deps.uow() as uow:
-        if gives_up(work, exc.passing):
+        if given_up:
             log.error("Gave up on %s for incident %s: %s", work.step, work.incident_id, exc)
             await uow.pending_work.done(work.key, now)
             await record(
@@ -136,6 +140,29 @@ async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
             )
             await uow.pending_work.failed(work.key, str(exc), now + wait)
         await uow.commit()
+    if given_up and work.step in _TOLD_WHEN_GIVEN_UP:
+        await _tell_given_up(deps, work, _TOLD_WHEN_GIVEN_UP[work.step].format(error=exc))
+
+
+# What the channel is told when a step is given up, where people can do it themselves.
+_TOLD_WHEN_GIVEN_UP = {
+    Step.POSTMORTEM_UPLOAD: (
+        "The draft post-mortem could not be uploaded ({error}). "
+        "Run `/incident postmortem` to try again."
+    ),
+}
+
+
+async def _tell_given_up(deps: Deps, work: PendingWork, text: str) -> None:
+    """Best effort: the timeline already says it was given up."""
+    async with deps.uow() as uow:
+        incident = await uow.incidents.get(work.incident_id)
+    if incident is None or incident.channel_id is None:
+        return
+    try:
+        await deps.chat.post(incident.channel_id, m.Notice(text, is_error=True))
+    except ChatError as exc:
+        log.warning("Could not tell incident %s: %s", work.incident_id, exc)
 
 
 async def _do(deps: Deps, work: PendingWork) -> PendingWork | None:
@@ -416,6 +443,24 @@ async def _all_alerts_resolved(
     return await _finish(deps, work, None)
 
 
+async def _postmortem_upload(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    # files.completeUploadExternal takes no metadata: the work key is in the file's name,
+    # which the channel's history lists with the message the files were shared in.
+    filename = postmortem_filename(incident, work.key.rsplit(":", 1)[-1])
+    shared = await deps.chat.find_shared_file(channel, filename) if work.tried_before else None
+    if shared is not None:  # an earlier try shared it without hearing back (picture unknown)
+        file_id, picture_id = shared, None
+    else:
+        file_id, picture_id = await upload_postmortem(deps, incident, filename)
+    async with deps.uow() as uow:
+        await record_posted(uow, deps, incident, BOT_ACTOR, filename, file_id, picture_id)
+        following = await _finish(deps, work, uow)
+        await uow.commit()
+    return following
+
+
 async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
     if work.tried_before:
         found = await deps.chat.find_posted(channel, work.key)
@@ -471,4 +516,5 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[Pendin
     Step.ACTION_CARD_EDIT: _action_card_edit,
     Step.VERIFICATION_REPORT: _verification_report,
     Step.ALL_ALERTS_RESOLVED: _all_alerts_resolved,
+    Step.POSTMORTEM_UPLOAD: _postmortem_upload,
 }

@@ -3,49 +3,71 @@ its timeline picture, and the commander reminded when its review is due."""
 
 from __future__ import annotations
 
-import logging
-
 from bot.domain import messages as m
 from bot.domain.incidents import Incident
 from bot.domain.postmortem import Measures
 from bot.domain.timeline import BOT_ACTOR, EventType
-from bot.ports import ChatError, UnitOfWork, Upload
+from bot.ports import UnitOfWork, Upload
 from bot.render.postmortem import duration
 from bot.services.deps import Deps
 from bot.services.postmortem import postmortem_draft
 from bot.services.timeline import record
-
-log = logging.getLogger(__name__)
 
 
 async def post_postmortem(deps: Deps, incident: Incident, by: str) -> str:
     """Render the post-mortem from the timeline as it stands and upload it to the incident
     channel, with its timeline picture when that could be drawn (the Markdown goes alone
     otherwise); return the Markdown file's ID. Raises ChatError when Slack refuses the
-    upload."""
+    upload. This is `/incident postmortem`; on resolution it is pending Slack work."""
+    filename = postmortem_filename(incident)
+    file_id, picture_id = await upload_postmortem(deps, incident, filename)
+    async with deps.uow() as uow:
+        await record_posted(uow, deps, incident, by, filename, file_id, picture_id)
+        await uow.commit()
+    return file_id
+
+
+def postmortem_filename(incident: Incident, mark: str | None = None) -> str:
+    """The Markdown file's name; a `mark` makes it one upload's own, found again by name."""
+    return f"postmortem-{incident.id}" + (f"-{mark}" if mark else "") + ".md"
+
+
+async def upload_postmortem(
+    deps: Deps, incident: Incident, filename: str
+) -> tuple[str, str | None]:
+    """Upload the post-mortem as it now stands, named `filename`; return the IDs of the
+    Markdown file and of its picture (None when it could not be drawn)."""
     assert incident.channel_id is not None
     draft = await postmortem_draft(deps, incident.id, picture=True)
-    filename = f"postmortem-{incident.id}.md"
     files = [Upload(filename, draft.markdown.encode("utf-8"), f"Post-mortem: {incident.title}")]
     if draft.picture is not None:
         files.append(picture_upload(incident, draft.picture))
     file_id, *picture_id = await deps.chat.upload_files(
         incident.channel_id, files, summary_line(draft.measures)
     )
-    async with deps.uow() as uow:
-        await record(
-            uow,
-            incident.id,
-            EventType.POSTMORTEM_POSTED,
-            by,
-            deps.clock.now(),
-            f"Posted the draft post-mortem as {filename}",
-            file_id=file_id,
-            filename=filename,
-            **({"picture_file_id": picture_id[0]} if picture_id else {}),
-        )
-        await uow.commit()
-    return file_id
+    return file_id, picture_id[0] if picture_id else None
+
+
+async def record_posted(
+    uow: UnitOfWork,
+    deps: Deps,
+    incident: Incident,
+    by: str,
+    filename: str,
+    file_id: str,
+    picture_id: str | None,
+) -> None:
+    await record(
+        uow,
+        incident.id,
+        EventType.POSTMORTEM_POSTED,
+        by,
+        deps.clock.now(),
+        f"Posted the draft post-mortem as {filename}",
+        file_id=file_id,
+        filename=filename,
+        **({"picture_file_id": picture_id} if picture_id else {}),
+    )
 
 
 def picture_upload(incident: Incident, png: bytes) -> Upload:
@@ -58,24 +80,6 @@ def picture_upload(incident: Incident, png: bytes) -> Upload:
             "on a time axis in UTC, with the alerts' metric where one was given."
         ),
     )
-
-
-async def post_postmortem_on_resolution(deps: Deps, incident: Incident) -> None:
-    """The resolution stands whatever Slack says; a failed upload is told, with the way to
-    try again."""
-    assert incident.channel_id is not None
-    try:
-        await post_postmortem(deps, incident, BOT_ACTOR)
-    except ChatError as exc:
-        log.warning("Uploading the post-mortem of %s failed: %s", incident.id, exc)
-        await deps.chat.post(
-            incident.channel_id,
-            m.Notice(
-                f"The draft post-mortem could not be uploaded ({exc}). "
-                "Run `/incident postmortem` to try again.",
-                is_error=True,
-            ),
-        )
 
 
 async def remind_review(deps: Deps, uow: UnitOfWork, incident: Incident) -> int:

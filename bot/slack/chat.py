@@ -31,12 +31,22 @@ _UNREACHABLE = (aiohttp.ClientError, TimeoutError, SlackClientError)
 
 
 class SlackChat:
-    def __init__(self, client: AsyncWebClient) -> None:
+    """Two clients over one HTTP session. `client` retries Slack's 5xx answers and dropped
+    connections (slack_sdk's handlers) as well as 429s: right for calls that can be repeated
+    with nothing to show for it (edits, topic, invitations, reads, ephemeral replies, which
+    only their asker sees and Slack does not keep). `once` retries only 429s, when Slack did
+    nothing: for calls that make something new (a keyed post, a channel, a file shared), which
+    a 5xx may follow after the work was done. Those fail to the pending work instead, whose
+    next try looks for the message (`find_posted`), the channel (`find_channel`) or the file
+    (`find_shared_file`) before making it again."""
+
+    def __init__(self, client: AsyncWebClient, *, once: AsyncWebClient) -> None:
         self._client = client
+        self._once = once
 
     async def create_channel(self, name: str) -> str:
         try:
-            response = await self._client.conversations_create(name=name, is_private=False)
+            response = await self._once.conversations_create(name=name, is_private=False)
         except SlackApiError as exc:
             if _code(exc) == "name_taken":
                 raise ChannelNameTaken(name) from None
@@ -65,10 +75,15 @@ class SlackChat:
     async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
         rendered = render(message)
         extra: dict[str, Any] = {}
+        # A keyed post is pending work, found again by its key: not retried blindly. One
+        # without a key (a notice, a reminder) has nothing behind it to try again, so slack_sdk
+        # retries it, at the risk of a repeat rather than a loss.
+        client = self._client
         if key is not None:
             extra["metadata"] = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": key}}
+            client = self._once
         try:
-            response = await self._client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=channel, text=rendered.text, blocks=rendered.blocks, **extra
             )
         except SlackApiError as exc:
@@ -78,7 +93,7 @@ class SlackChat:
             await _call("conversations.join", self._client.conversations_join, channel=channel)
             response = await _call(
                 "chat.postMessage",
-                self._client.chat_postMessage,
+                client.chat_postMessage,
                 channel=channel,
                 text=rendered.text,
                 blocks=rendered.blocks,
@@ -111,7 +126,7 @@ class SlackChat:
         # too and answers with the ID. The probe is deleted at once. The bot can post only in
         # a channel it is in, so a channel of that name somebody else made is not adopted.
         try:
-            probe = await self._client.chat_postMessage(channel=f"#{name}", text="…")
+            probe = await self._once.chat_postMessage(channel=f"#{name}", text="…")
         except SlackApiError as exc:
             if _code(exc) in ("channel_not_found", "not_in_channel", "is_archived"):
                 return None
@@ -153,10 +168,11 @@ class SlackChat:
         # files_upload_v2 is exactly Slack's documented flow and nothing more: for each file
         # files.getUploadURLExternal and a POST of its bytes to the URL it returns (over the
         # client's own aiohttp session), then one files.completeUploadExternal with channel_id
-        # and every file, so they are shared in one message.
+        # and every file, so they are shared in one message. Not retried on a 5xx: the share
+        # may have happened (a failed URL or byte POST only leaves a file nobody sees).
         names = ", ".join(f.filename for f in files)
         try:
-            response = await self._client.files_upload_v2(
+            response = await self._once.files_upload_v2(
                 channel=channel,
                 file_uploads=[
                     {
@@ -173,7 +189,24 @@ class SlackChat:
             raise _chat_error("the file upload", exc) from None
         except SlackClientError as exc:  # the upload URL refused the bytes
             raise ChatError(f"Slack refused the upload of {names}: {exc}") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _unreachable("the file upload", exc) from None
         return [str(shared["id"]) for shared in response["files"]]
+
+    async def find_shared_file(self, channel: str, filename: str) -> str | None:
+        # files.completeUploadExternal carries no metadata; the message it shares the files in
+        # lists them (id, name, title) in the channel's history, as any message's files.
+        response = await _call(
+            "conversations.history",
+            self._client.conversations_history,
+            channel=channel,
+            limit=_HISTORY_LOOKBACK,
+        )
+        for message in response.get("messages") or []:
+            for file in message.get("files") or []:
+                if file.get("name") == filename:
+                    return str(file["id"])
+        return None
 
 
 async def _call(method: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:

@@ -307,14 +307,43 @@ async def test_all_alerts_resolved_is_told_once_though_slack_failed_the_first_ti
         assert kinds.count(EventType.ALERTS_ALL_RESOLVED) == 1
 
 
-async def test_one_slack_500_is_retried_by_slack_sdk_at_once(stage: Stage) -> None:
+async def test_one_slack_500_on_an_edit_is_retried_by_slack_sdk_at_once(stage: Stage) -> None:
+    await stage.command("alice", "#general", "open tool Search tool schema errors")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next("chat.update", "internal_error", status=500)
+    await stage.command("alice", channel.id, "commander <@U_BOB|bob>")
+    assert f"<@{BOB}>" in text_of(stage.sandbox.messages(channel.id)[0])  # no waiting
+    assert stage.sandbox.ephemerals(ALICE, channel.id) == []  # nothing to apologise for
+    assert failed_calls(stage, "chat.update") == 1
+
+
+# slack_sdk's own retries never repeat what Slack did without telling us: a new message, a
+# new channel is left to the pending work, whose next try looks for it first.
+
+
+async def test_a_post_slack_made_but_answered_500_is_in_the_channel_once(stage: Stage) -> None:
     await stage.command("alice", "#general", "open cost Spend per request tripled")
     channel = only_incident_channel(stage.sandbox)
-    stage.sandbox.fail_next("chat.postMessage", "internal_error", status=500)
+    stage.sandbox.lose_next_answer("chat.postMessage", status=500)
     await stage.command("alice", channel.id, "update Routed long prompts to the small model")
-    assert posts_saying(stage, channel.id, "Routed long prompts") == 1  # no waiting
-    assert stage.sandbox.ephemerals(ALICE, channel.id) == []  # nothing to apologise for
-    assert failed_calls(stage, "chat.postMessage") == 1
+    await settle_slack(stage)
+    assert posts_saying(stage, channel.id, "Routed long prompts") == 1
+    incident = await incident_of(stage, channel)
+    async with stage.runtime.deps.uow() as uow:
+        assert await uow.pending_work.pending(incident.id) == []
+
+
+async def test_a_channel_slack_made_but_answered_500_is_made_once(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with alert_stage(make_stage, tmp_path) as stage:
+        stage.sandbox.lose_next_answer("conversations.create", status=500)
+        response = await send(stage, generic("eval-drop"))
+        assert response.status_code == 200, response.text
+        await settle_slack(stage)
+        channel = only_incident_channel(stage.sandbox)  # no empty "-2" channel beside it
+        assert not channel.name.endswith("-2")
+        await assert_fully_opened(stage, channel, alert=True)
 
 
 async def test_a_burst_of_failures_on_every_method_still_opens_each_incident_once(

@@ -6,10 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.clock import ManualClock
+from bot.domain.timeline import EventType
 from bot.sandbox.seed import ALICE, BOB
 from bot.stage import Stage
-from tests.e2e.helpers import only_incident_channel, text_of
+from tests.e2e.conftest import StageFactory
+from tests.e2e.helpers import incident_of, only_incident_channel, text_of
+from tests.e2e.test_alerts import timeline
+from tests.e2e.test_pending_slack_work import settle_slack
 
 
 def files_in(stage: Stage, channel_id: str) -> list[dict[str, Any]]:
@@ -66,7 +72,7 @@ async def test_the_review_reminder_fires_when_due(stage: Stage, clock: ManualClo
     assert "/incident postmortem" in text_of(reminder)
 
 
-async def test_a_refused_upload_leaves_the_incident_resolved_and_says_what_to_run(
+async def test_a_refused_upload_leaves_the_incident_resolved_and_is_tried_again(
     stage: Stage,
 ) -> None:
     await stage.command("alice", "#general", "open cost Spend tripled")
@@ -76,9 +82,85 @@ async def test_a_refused_upload_leaves_the_incident_resolved_and_says_what_to_ru
     await stage.command("alice", channel.id, "resolve")
 
     assert files_in(stage, channel.id) == []
-    last = text_of(stage.sandbox.messages(channel.id)[-1])
-    assert "could not be uploaded" in last and "/incident postmortem" in last
     assert "resolved" in stage.sandbox.channel(channel.id).topic.value
+    told = stage.sandbox.ephemerals(ALICE, channel.id)[-1]["text"]
+    assert "as soon as Slack answers again" in told
+    await settle_slack(stage)
+    assert len(files_in(stage, channel.id)) == 2
 
+    await stage.command("alice", channel.id, "postmortem")
+    assert len(files_in(stage, channel.id)) == 4
+
+
+# Delivered once, whatever Slack answers (issue 10): the upload is pending Slack work.
+
+
+async def assert_shared_once(stage: Stage, channel_id: str) -> None:
+    [markdown, picture] = files_in(stage, channel_id)
+    assert markdown["name"].startswith("postmortem-") and markdown["name"].endswith(".md")
+    assert picture["name"].endswith(".png")
+    assert not any(
+        "could not be uploaded" in text_of(m) for m in stage.sandbox.messages(channel_id)
+    )
+    incident = await incident_of(stage, stage.sandbox.channel(channel_id))
+    posted = [
+        e for e in await timeline(stage, incident.id) if e.type is EventType.POSTMORTEM_POSTED
+    ]
+    assert [e.data["file_id"] for e in posted] == [markdown["id"]]
+    async with stage.runtime.deps.uow() as uow:
+        assert await uow.pending_work.pending(incident.id) == []
+
+
+async def test_an_upload_slack_fails_to_complete_is_shared_once_later(stage: Stage) -> None:
+    await stage.command("alice", "#general", "open tool Search tool schema errors")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next("files.completeUploadExternal", "internal_error", status=500)
+    await stage.command("alice", channel.id, "resolve Tool schema v7 restored")
+    assert files_in(stage, channel.id) == []
+    await settle_slack(stage)
+    await assert_shared_once(stage, channel.id)
+
+
+@pytest.mark.parametrize("status", [500, 504])
+async def test_an_upload_shared_without_our_hearing_back_is_not_shared_again(
+    stage: Stage, status: int
+) -> None:
+    await stage.command("alice", "#general", "open tool Search tool schema errors")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.lose_next_answer("files.completeUploadExternal", status=status)
+    await stage.command("alice", channel.id, "resolve Tool schema v7 restored")
+    await settle_slack(stage)
+    await assert_shared_once(stage, channel.id)
+
+
+async def test_an_upload_left_pending_is_shared_once_after_a_restart(
+    make_stage: StageFactory,
+) -> None:
+    async with make_stage() as first:
+        await first.command("alice", "#general", "open tool Search tool schema errors")
+        channel = only_incident_channel(first.sandbox)
+        first.sandbox.fail_next(
+            "files.completeUploadExternal", "internal_error", status=500, times=3
+        )
+        await first.command("alice", channel.id, "resolve Tool schema v7 restored")
+        assert files_in(first, channel.id) == []
+    async with make_stage() as second:  # a new process on the same database
+        await settle_slack(second)
+        await assert_shared_once(second, channel.id)
+
+
+async def test_an_upload_slack_keeps_refusing_is_given_up_with_the_way_to_try_again(
+    stage: Stage,
+) -> None:
+    await stage.command("alice", "#general", "open cost Spend tripled")
+    channel = only_incident_channel(stage.sandbox)
+    stage.sandbox.fail_next("files.getUploadURLExternal", "file_type_not_allowed", times=3)
+    await stage.command("alice", channel.id, "resolve")
+    await settle_slack(stage)
+
+    assert files_in(stage, channel.id) == []
+    told = [text_of(m) for m in stage.sandbox.messages(channel.id) if "could not be" in text_of(m)]
+    assert len(told) == 1 and "/incident postmortem" in told[0], told
+    assert "file_type_not_allowed" in told[0]
     await stage.command("alice", channel.id, "postmortem")
     assert len(files_in(stage, channel.id)) == 2
