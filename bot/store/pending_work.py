@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import Row, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -89,19 +90,8 @@ class SqlPendingWorkRepo:
                 .execution_options(synchronize_session=False)
             )
         )
-        return [
-            PendingWork(
-                key=row.key,
-                incident_id=row.incident_id,
-                step=Step(row.step),
-                payload=row.payload,
-                attempts=row.attempts + 1,
-                due_at=row.due_at,
-                last_error=row.last_error,
-            )
-            for row in rows
-            if row.seq in claimed
-        ]
+        # Read before the claim counted this try: the work carries it.
+        return [_work(row, row.attempts + 1) for row in rows if row.seq in claimed]
 
     async def done(self, key: str, at: datetime) -> None:
         await self._session.execute(
@@ -127,15 +117,16 @@ class SqlPendingWorkRepo:
                 .order_by(PendingWorkRow.seq)
             )
         ).all()
-        return [
-            PendingWork(
-                key=row.key,
-                incident_id=row.incident_id,
-                step=Step(row.step),
-                payload=row.payload,
-                attempts=row.attempts,
-                due_at=row.due_at,
-                last_error=row.last_error,
-            )
-            for row in rows
-        ]
+        return [_work(row, row.attempts) for row in rows]
+
+
+def _work(row: Row[Any], attempts: int) -> PendingWork:
+    return PendingWork(
+        key=row.key,
+        incident_id=row.incident_id,
+        step=Step(row.step),
+        payload=row.payload,
+        attempts=attempts,
+        due_at=row.due_at,
+        last_error=row.last_error,
+    )
