@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -178,6 +179,11 @@ async def build_runtime(
         "steadyhand_background_work",
         "Slack requests acked whose work is queued or running.",
         lambda: background.busy,
+    )
+    metrics.gauge(
+        "steadyhand_gc_frozen_objects",
+        "Objects from start-up the garbage collector no longer walks (bot/server.py settle_heap).",
+        gc.get_freeze_count,
     )
     secrets = AlertSecrets(
         settings.alert_tokens,

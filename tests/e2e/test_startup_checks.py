@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 
@@ -167,3 +168,30 @@ async def test_serve_skip_slack_check_starts_offline(sandbox: SlackSandbox, tmp_
         finally:
             stop(process)
     assert [c.method for c in sandbox.calls] == []
+
+
+async def test_serve_freezes_what_start_up_built_before_the_first_request(
+    sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    # A full garbage collection walking start-up's heap stopped the event loop for 60-100 ms
+    # under load and held every Slack ack in flight (bench/ack.py). `serve` collects once and
+    # freezes that heap before it listens.
+    port, log = free_port(), tmp_path / "serve.log"
+    async with sandbox.serve():
+        env = serve_env(sandbox, tmp_path, port)
+        process = steadyhand("serve", "--skip-slack-check", env=env, cwd=tmp_path, log=log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            await asyncio.to_thread(
+                wait_until_answers, "steadyhand", f"{base}/healthz", process, log, 60
+            )
+            async with httpx.AsyncClient() as client:
+                metrics = (await client.get(f"{base}/metrics")).text
+        finally:
+            stop(process)
+    [frozen] = [
+        float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith("steadyhand_gc_frozen_objects ")
+    ]
+    assert frozen > 100_000, metrics
