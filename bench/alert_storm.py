@@ -13,10 +13,15 @@ scheduler has brought the alert summaries up to date, that every alert and every
 is in the database and in the channel's summary. The Slack calls are counted per method and per
 channel in the busiest second and minute, against Slack's published limits.
 
-Each of the sandbox Slack, Steadyhand itself (the real `steadyhand serve`, its scheduler ticking
-every 5 s) and this sender runs in its own process. `--rounds` repeats the storm against the
-same bot with fresh service names (the first round includes the cold start), so the time to
-channel has 3 samples per round.
+Before Steadyhand, the same deliveries go to a bare endpoint on the same database in the same
+run: a Starlette app on the same uvicorn settings and engine that inserts each body as one row
+in its own transaction and answers 200. Steadyhand's notifications/s over the bare one's is the
+ratio (target ≥ 0.5): what the bot does beyond the one insert any webhook receiver pays.
+
+Each of the sandbox Slack, the bare endpoint, Steadyhand itself (the real `steadyhand serve`,
+its scheduler ticking every 5 s) and this sender runs in its own process. `--rounds` repeats
+the storm against the same bot with fresh service names (the first round includes the cold
+start), so the time to channel has 3 samples per round.
 
     python bench/alert_storm.py [--notifications 5000] [--concurrency 50] [--rounds 1]
                                 [--database-url URL]
@@ -60,6 +65,7 @@ BOT_TOKEN = "xoxb-bench"
 SECRET = "bench-signing-secret"
 ALERT_TOKEN = "bench-alert-token-0123456789"
 TARGET_P99_S = 2.0
+TARGET_RATIO = 0.5
 SUMMARY_TIMEOUT_S = 30.0
 
 # service → (team label, incident kind, {component: alert names}): 20 alerts in 8 groups.
@@ -141,6 +147,56 @@ async def serve_sandbox() -> None:
         loop = asyncio.get_running_loop()
         while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "report":
             print(json.dumps(log), flush=True)
+
+
+# The bare reference, in its own process: one INSERT per request, nothing else.
+
+
+async def serve_bare(database_url: str) -> None:
+    import uvicorn
+    from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bot.store.database import create_engine
+
+    table = Table(
+        "bare_notifications",
+        MetaData(),
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("body", LargeBinary, nullable=False),
+    )
+    engine = create_engine(database_url)  # the bot's own engine: same pool, same pragmas
+    async with engine.begin() as connection:
+        await connection.run_sync(table.metadata.create_all)
+
+    async def receive(request: Request) -> JSONResponse:
+        body = await request.body()
+        async with engine.begin() as connection:
+            await connection.execute(table.insert().values(body=body))
+        return JSONResponse({"duplicate": False, "opened": []})
+
+    web = Starlette(routes=[Route("/alerts/{source}", receive, methods=["POST"])])
+    port = free_port()
+    # The settings `steadyhand serve` gives uvicorn (bot/server.py).
+    server = uvicorn.Server(
+        uvicorn.Config(web, host="0.0.0.0", port=port, log_level="error", lifespan="off")
+    )
+    print(json.dumps({"port": port}), flush=True)
+    await server.serve()
+    await engine.dispose()
+
+
+async def bare_rate(database_url: str, deliveries: list[Delivery], concurrency: int) -> Sent:
+    bare = Child(__file__, "--serve-bare", database_url)
+    try:
+        port = (await bare.ask())["port"]
+        await wait_for_port(port)
+        return await send(f"http://127.0.0.1:{port}", deliveries, concurrency)
+    finally:
+        bare.stop()
 
 
 class Child:
@@ -434,6 +490,7 @@ class Round:
     to_channel: list[float]  # per service: first notification → channel with checklist
     to_shown: list[float]  # per alert: first notification → shown in the channel's summary
     good: bool  # nothing lost, rejected or duplicated; 3 incidents; summaries complete
+    rate: float  # notifications answered 200 a second
     log: list[dict[str, Any]]  # every Slack call so far
 
 
@@ -501,7 +558,7 @@ async def one_round(
         and len(to_channel) == 3
         and len(to_shown) == 20
     )
-    return Round(list(to_channel.values()), to_shown, good, log)
+    return Round(list(to_channel.values()), to_shown, good, accepted / sent.seconds, log)
 
 
 def slack_report(log: list[dict[str, Any]]) -> bool:
@@ -540,6 +597,12 @@ def slack_report(log: list[dict[str, Any]]) -> bool:
 
 async def main(args: argparse.Namespace) -> None:
     rounds: list[Round] = []
+    async with fresh_database(args.database_url) as database_url:
+        bare = await bare_rate(
+            database_url, storm(1, args.notifications, random.Random(1)), args.concurrency
+        )
+    bare_rate_s = bare.statuses[200] / bare.seconds
+    bare_ms = [percentile(bare.latencies, q) * 1000 for q in (0.5, 0.99)]
     async with (
         fresh_database(args.database_url) as database_url,
         bot_log() as errors,
@@ -569,13 +632,26 @@ async def main(args: argparse.Namespace) -> None:
         f"p50={percentile(to_shown, 0.5):.2f} s p99={percentile(to_shown, 0.99):.2f} s "
         f"({len(to_shown)} alerts; the summary is refreshed on the 5 s scheduler tick)"
     )
+    rates = [r.rate for r in rounds]
+    ratio = min(rates) / bare_rate_s
+    print(
+        f"bare      one INSERT per request, same database and uvicorn: {bare_rate_s:.0f}/s "
+        f"p50={bare_ms[0]:.0f} ms p99={bare_ms[1]:.0f} ms "
+        f"({' '.join(f'{c}×{n}' for c, n in sorted(bare.statuses.items()))})"
+    )
+    print(
+        f"ratio     steadyhand/bare notifications/s = {ratio:.2f} "
+        f"({', '.join(f'{r:.0f}/s' for r in rates)} against {bare_rate_s:.0f}/s; "
+        f"target ≥ {TARGET_RATIO})"
+    )
     good = all(r.good for r in rounds)
-    met = good and within and p99 < TARGET_P99_S
+    met = good and within and p99 < TARGET_P99_S and ratio >= TARGET_RATIO
     print(
         f"target    none lost or rejected, 3 incidents a round "
         f"({'ok' if good else 'NOT ok'}); p99 under {TARGET_P99_S:.0f} s "
         f"({'ok' if p99 < TARGET_P99_S else 'NOT ok'}); Slack within limits "
-        f"({'ok' if within else 'NOT ok'}): {'met' if met else 'NOT met'}"
+        f"({'ok' if within else 'NOT ok'}); ratio ≥ {TARGET_RATIO} "
+        f"({'ok' if ratio >= TARGET_RATIO else 'NOT ok'}): {'met' if met else 'NOT met'}"
     )
 
 
@@ -586,9 +662,12 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--database-url", help="default: a throwaway SQLite file")
     parser.add_argument("--serve-sandbox", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
         asyncio.run(serve_sandbox())
+    elif args.serve_bare:
+        asyncio.run(serve_bare(args.serve_bare))
     else:
         if args.notifications < 100:
             parser.error("--notifications must be at least 100, so every group grows")

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.domain.actions import ActionRequest, RequestStatus
-from bot.domain.alerts import AlertGroup, AlertSource, TrackedAlert
+from bot.domain.alerts import Alert, AlertGroup, AlertSource, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.drivers import DriverResult, DriverSpec, VerificationResult, VerificationSpec
 from bot.domain.findings import ChannelMessage, FailedExample, FollowUp, Pin
@@ -255,6 +255,18 @@ class AlertRepo(Protocol):
     ) -> TrackedAlert | None:
         """With `for_update`, the row stays locked until the unit of work ends (PostgreSQL),
         so two notifications of one alert count one after the other."""
+        ...
+
+    async def get_many(
+        self, keys: Sequence[tuple[AlertSource, str]], *, for_update: bool = False
+    ) -> dict[tuple[AlertSource, str], TrackedAlert]:
+        """Those of `keys` that exist, read (and with `for_update` locked) in one go."""
+        ...
+
+    async def repeat(self, alert: Alert, incident_id: str, now: datetime) -> TrackedAlert | None:
+        """Count `alert` as a repeat (TrackedAlert.hear) of the tracked alert, without reading
+        it first, if it is still in `incident_id` with the alert's status; the alert as it is
+        now, or None when it is not (it changed meanwhile: nothing was written)."""
         ...
 
     async def save(self, alert: TrackedAlert) -> None:

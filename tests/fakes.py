@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import overload
 
 from bot.domain.actions import ActionRequest, RequestStatus
-from bot.domain.alerts import AlertGroup, AlertSource, TrackedAlert
+from bot.domain.alerts import Alert, AlertGroup, AlertSource, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.findings import FailedExample, FollowUp, Pin
 from bot.domain.incidents import Incident
@@ -463,6 +463,20 @@ class FakeAlertRepo:
     ) -> TrackedAlert | None:
         return copy.deepcopy(self._uow.tables.alerts.get((source, fingerprint)))
 
+    async def get_many(
+        self, keys: Sequence[tuple[AlertSource, str]], *, for_update: bool = False
+    ) -> dict[tuple[AlertSource, str], TrackedAlert]:
+        found = {key: self._uow.tables.alerts.get(key) for key in keys}
+        return {key: copy.deepcopy(alert) for key, alert in found.items() if alert is not None}
+
+    async def repeat(self, alert: Alert, incident_id: str, now: datetime) -> TrackedAlert | None:
+        tracked = await self.get(alert.source, alert.fingerprint)
+        if tracked is None or tracked.incident_id != incident_id or tracked.status != alert.status:
+            return None
+        tracked.hear(alert, now)
+        await self.save(tracked)
+        return await self.get(alert.source, alert.fingerprint)
+
     async def save(self, alert: TrackedAlert) -> None:
         stored = replace(
             copy.deepcopy(alert),
@@ -470,6 +484,9 @@ class FakeAlertRepo:
             first_seen=_utc(alert.first_seen),
             last_seen=_utc(alert.last_seen),
             resolved_at=_utc(alert.resolved_at),
+            status_at=_utc(alert.status_at),
+            repeated_from=_utc(alert.repeated_from),
+            repeated_until=_utc(alert.repeated_until),
         )
         self._uow.write(lambda t: t.alerts.__setitem__((alert.source, alert.fingerprint), stored))
 

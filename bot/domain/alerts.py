@@ -63,9 +63,31 @@ class Notification:
 CONTENT_KEY_RETRY_WINDOW = timedelta(seconds=30)
 
 
+class Heard(StrEnum):
+    """What one more notification of a tracked alert did to it."""
+
+    CHANGED = "changed"  # its status changed (it resolved, was acknowledged, came back)
+    REPEATED = "repeated"  # the same status again: counted, not a new event
+    LATE = "late"  # an event older than the status it has (PagerDuty may reorder): not applied
+
+
+@dataclass(frozen=True)
+class RepeatRun:
+    """Notifications that repeated an alert's status, between two changes of it."""
+
+    count: int
+    first_at: datetime
+    last_at: datetime
+
+
 @dataclass
 class TrackedAlert:
-    """An alert as we keep it: which incident it joined, how often and when it came."""
+    """An alert as we keep it: which incident it joined, how often and when it came.
+
+    A notification that only repeats the alert's status is counted here (`repeats`, with the
+    first and last time it came) rather than written to the timeline: a storm repeats the same
+    few alerts thousands of times, and the post-mortem says "repeated N times between t1 and
+    t2" instead of listing each one."""
 
     source: AlertSource
     fingerprint: str
@@ -85,31 +107,70 @@ class TrackedAlert:
     value: str | None = None
     threshold: str | None = None
     links: tuple[str, ...] = ()
+    # The source's own time of the newest event applied (PagerDuty's occurred_at); None when
+    # the source dates nothing. An older event must not undo a newer one.
+    status_at: datetime | None = None
+    repeats: int = 0  # notifications since the status last changed that repeated it
+    repeated_from: datetime | None = None
+    repeated_until: datetime | None = None
 
-    def hear(self, alert: Alert, now: datetime) -> None:
+    @property
+    def repeat_run(self) -> RepeatRun | None:
+        """The repeats of its current status, if there were any."""
+        if self.repeats and self.repeated_from and self.repeated_until:
+            return RepeatRun(self.repeats, self.repeated_from, self.repeated_until)
+        return None
+
+    def would_repeat(self, alert: Alert) -> bool:
+        """Whether `alert` only repeats the status this alert has."""
+        return alert.status is self.status
+
+    def hear(self, alert: Alert, now: datetime) -> Heard:
         """Another notification of this alert."""
         self.notifications += 1
         self.last_seen = now
         self.summary, self.value, self.threshold = alert.summary, alert.value, alert.threshold
         self.links = alert.links or self.links
+        if self.would_repeat(alert):
+            self.repeats += 1
+            self.repeated_from = self.repeated_from or now
+            self.repeated_until = now
+            self.firing_streak += 1 if alert.status is AlertStatus.FIRING else 0
+            if alert.occurred_at and (self.status_at is None or alert.occurred_at > self.status_at):
+                self.status_at = alert.occurred_at
+            return Heard.REPEATED
+        if self._older_than_status(alert):
+            return Heard.LATE  # a late delivery of an earlier event: heard, not applied
+        self.repeats, self.repeated_from, self.repeated_until = 0, None, None
+        self.status_at = alert.occurred_at
         if alert.status is AlertStatus.RESOLVED:
             self.status, self.firing_streak = AlertStatus.RESOLVED, 0
             self.resolved_at = alert.ends_at or now
-        elif self._happened_before_resolution(alert):
-            pass  # a late delivery of an earlier event (PagerDuty may reorder): heard, not applied
-        else:
-            if self.status is AlertStatus.RESOLVED:  # it came back
-                self.resolved_at = None
-            self.status = alert.status
-            self.firing_streak += 1 if alert.status is AlertStatus.FIRING else 0
+            return Heard.CHANGED
+        self.resolved_at = None  # acknowledged or firing: not (or no longer) resolved
+        self.status = alert.status
+        self.firing_streak += 1 if alert.status is AlertStatus.FIRING else 0
+        return Heard.CHANGED
 
-    def _happened_before_resolution(self, alert: Alert) -> bool:
-        return (
-            self.status is AlertStatus.RESOLVED
-            and self.resolved_at is not None
-            and alert.occurred_at is not None
-            and alert.occurred_at < self.resolved_at
+    def start_again(self, alert: Alert, incident_id: str, now: datetime) -> None:
+        """It fired again after its incident ended: a new chapter, in `incident_id`."""
+        self.incident_id, self.notifications = incident_id, 1
+        self.first_seen = self.last_seen = now
+        self.starts_at, self.status_at = alert.starts_at, alert.occurred_at
+        self.status, self.resolved_at = alert.status, None
+        self.firing_streak = 1 if alert.status is AlertStatus.FIRING else 0
+        self.repeats, self.repeated_from, self.repeated_until = 0, None, None
+        self.summary, self.value, self.threshold = alert.summary, alert.value, alert.threshold
+        self.links = alert.links or self.links
+
+    def _older_than_status(self, alert: Alert) -> bool:
+        if alert.occurred_at is None:
+            return False
+        # Rows kept before status_at existed know the time of a resolution only.
+        newest = self.status_at or (
+            self.resolved_at if self.status is AlertStatus.RESOLVED else None
         )
+        return newest is not None and alert.occurred_at < newest
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,18 @@
 """Alert notifications in: deduplicated, grouped into incidents, opening new ones.
 
-One unit of work per notification claims its delivery key (a sender's retry is recognised and
-changes nothing), records each alert and decides where it goes, holding the group's row lock so
-that two processes given the same new alert open one incident. A new incident is stored in that
-same unit of work, with the Slack work its opening owes: once the sender is answered 2xx, the
+Most notifications in a storm only repeat alerts already tracked, in open incidents. Those are
+read first, without locks, and then counted in one short burst of writes: claim the delivery
+key (a sender's retry is recognised and changes nothing), one UPDATE per alert that adds to its
+counters without reading it (so concurrent repeats add up), the summary marked stale. A repeat
+writes no timeline event; the alert row counts it, and the post-mortem says "repeated N times
+between t1 and t2". Should an alert have changed between the read and the write, nothing is
+written and the notification runs again.
+
+Anything else (a new alert, a change of status, an incident that ended) takes the careful path:
+one unit of work claims the key, locks the alert rows and the groups, decides where each alert
+goes, holding the group's row lock so that two processes given the same new alert open one
+incident, and writes a timeline event for each change. A new incident is stored in that same
+unit of work, with the Slack work its opening owes: once the sender is answered 2xx, the
 opening is durable. Slack is only called after the commit; what it does not finish then, the
 scheduler finishes (bot/services/pending_work.py).
 """
@@ -21,7 +30,9 @@ from bot.domain.alerts import (
     Alert,
     AlertGroup,
     AlertStatus,
+    Heard,
     Notification,
+    RepeatRun,
     TrackedAlert,
     group_key,
 )
@@ -81,30 +92,95 @@ async def _stored(deps: Deps, notification: Notification) -> tuple[Ingested, lis
 
 async def _ingest(deps: Deps, notification: Notification) -> tuple[Ingested, list[TrackedAlert]]:
     now = deps.clock.now()
+    alerts = sorted(notification.alerts, key=lambda a: (a.source, a.fingerprint))
+    incidents = await _where_repeats_go(deps, alerts)
+    if incidents is not None:
+        return await _count_repeats(deps, notification, alerts, incidents, now)
+    return await _place_all(deps, notification, alerts, now)
+
+
+def _delivery(notification: Notification) -> str:
+    return f"alert:{notification.source.value}:{notification.delivery_key}"
+
+
+async def _where_repeats_go(deps: Deps, alerts: list[Alert]) -> list[str] | None:
+    """Each alert's incident, when every alert only repeats one tracked in an open incident;
+    else None. Read without locks: `_count_repeats` writes only if it still holds."""
+    if not alerts:
+        return None
+    async with deps.uow() as uow:
+        tracked = await uow.alerts.get_many([(a.source, a.fingerprint) for a in alerts])
+        incidents = []
+        for alert in alerts:
+            known = tracked.get((alert.source, alert.fingerprint))
+            if known is None or not known.would_repeat(alert):
+                return None
+            incidents.append(known.incident_id)
+        for incident_id in set(incidents):
+            if await uow.incidents.is_open(incident_id) is False:
+                return None
+    return incidents
+
+
+async def _count_repeats(
+    deps: Deps,
+    notification: Notification,
+    alerts: list[Alert],
+    incidents: list[str],
+    now: datetime,
+) -> tuple[Ingested, list[TrackedAlert]]:
+    result = Ingested()
+    heard: list[TrackedAlert] = []
+    # The same lock order as the careful path: the delivery key, the alert rows sorted, then
+    # the summaries sorted.
+    async with deps.uow() as uow:
+        if not await uow.idempotency.claim(_delivery(notification), now, notification.retry_window):
+            return Ingested(duplicate=True), []
+        for alert, incident_id in zip(alerts, incidents, strict=True):
+            tracked = await uow.alerts.repeat(alert, incident_id, now)
+            if tracked is None:  # it changed since we read it: run the careful path
+                raise Contention(f"alert {alert.fingerprint} changed meanwhile")
+            heard.append(tracked)
+            if incident_id not in result.joined:
+                result.joined.append(incident_id)
+        for incident_id in sorted(result.joined):
+            await uow.alerts.mark_summary_stale(incident_id, now)
+        await uow.commit()
+    return result, heard
+
+
+async def _place_all(
+    deps: Deps, notification: Notification, alerts: list[Alert], now: datetime
+) -> tuple[Ingested, list[TrackedAlert]]:
     result = Ingested()
     to_open: dict[str, _ToOpen] = {}
     heard: list[TrackedAlert] = []
     async with deps.uow() as uow:
-        key = f"alert:{notification.source.value}:{notification.delivery_key}"
-        if not await uow.idempotency.claim(key, now, notification.retry_window):
+        if not await uow.idempotency.claim(_delivery(notification), now, notification.retry_window):
             return Ingested(duplicate=True), []
         # Locks are always taken in one order — alert rows, then groups, then summaries,
         # each sorted — so two notifications never wait on each other in a circle.
-        alerts = sorted(notification.alerts, key=lambda a: a.fingerprint)
         place = _Placement(deps, uow, now, to_open)
+        found = await uow.alerts.get_many(
+            [(a.source, a.fingerprint) for a in alerts], for_update=True
+        )
         for alert in alerts:
-            place.tracked[alert.fingerprint] = await uow.alerts.get(
-                alert.source, alert.fingerprint, for_update=True
-            )
+            place.tracked[alert.fingerprint] = found.get((alert.source, alert.fingerprint))
         await place.lock_groups(alerts)
         touched: set[str] = set()
         for alert in alerts:
-            tracked, grouping = await place.place(alert)
+            earlier = place.tracked[alert.fingerprint]
+            # Read before hearing it: a change ends the run of repeats of the status before.
+            run, was_in = (earlier.repeat_run, earlier.incident_id) if earlier else (None, None)
+            tracked, grouping, what = await place.place(alert)
             if tracked is None:
                 result.ignored += 1
                 continue
+            if tracked.incident_id != was_in:
+                run = None  # a new chapter: those repeats belong to the incident before
             await uow.alerts.save(tracked)
-            await _record(uow, tracked, alert, grouping, now)
+            if what is not Heard.REPEATED:
+                await _record(uow, tracked, alert, grouping, now, what, run)
             touched.add(tracked.incident_id)
             heard.append(tracked)
             if tracked.incident_id not in to_open and tracked.incident_id not in result.joined:
@@ -150,17 +226,15 @@ class _Placement:
             ):
                 raise Contention(f"alert {alert.fingerprint} was recorded meanwhile")
 
-    async def place(self, alert: Alert) -> tuple[TrackedAlert | None, str]:
+    async def place(self, alert: Alert) -> tuple[TrackedAlert | None, str, Heard]:
         now = self.now
         tracked = self.tracked[alert.fingerprint]
         if tracked is not None and await self.still_open(tracked.incident_id):
-            tracked.hear(alert, now)
-            return tracked, "same alert"
+            return tracked, "same alert", tracked.hear(alert, now)
         if alert.status is AlertStatus.RESOLVED:
             if tracked is not None:  # its incident is over; keep the record straight anyway
-                tracked.hear(alert, now)
-                return tracked, "resolved after its incident"
-            return None, "never seen firing"
+                return tracked, "resolved after its incident", tracked.hear(alert, now)
+            return None, "never seen firing", Heard.LATE
         classification, unknown_service = _classified(self.deps, alert)
         group = self.groups[_group_key(classification, unknown_service, alert)]
         window = self.deps.policy.alerts.group_window
@@ -178,9 +252,7 @@ class _Placement:
         self.groups[group.key] = group
         await self.uow.alerts.set_group(group)
         if tracked is not None:  # it fired again after its incident ended: a new chapter
-            tracked.incident_id, tracked.notifications, tracked.firing_streak = incident_id, 0, 0
-            tracked.first_seen, tracked.starts_at = now, alert.starts_at
-            tracked.hear(alert, now)
+            tracked.start_again(alert, incident_id, now)
         else:
             tracked = TrackedAlert(
                 source=alert.source,
@@ -199,9 +271,10 @@ class _Placement:
                 value=alert.value,
                 threshold=alert.threshold,
                 links=alert.links,
+                status_at=alert.occurred_at,
             )
         self.tracked[alert.fingerprint] = tracked
-        return tracked, grouping
+        return tracked, grouping, Heard.CHANGED
 
     async def still_open(self, incident_id: str) -> bool:
         """Open, or still being opened (no row yet, or opened by this very notification)."""
@@ -228,8 +301,16 @@ def _group_key(classification: Classification, unknown_service: str | None, aler
 
 
 async def _record(
-    uow: UnitOfWork, tracked: TrackedAlert, alert: Alert, grouping: str, now: datetime
+    uow: UnitOfWork,
+    tracked: TrackedAlert,
+    alert: Alert,
+    grouping: str,
+    now: datetime,
+    what: Heard,
+    run: RepeatRun | None,
 ) -> None:
+    """A change of the alert's status (or a late event, in its place in time); `run`: the
+    repeats of the status it changed from, which the post-mortem shows collapsed."""
     resolved = alert.status is AlertStatus.RESOLVED
     first = tracked.notifications == 1
     # Dated when it happened: by the source's own time of the event when it gives one
@@ -245,7 +326,12 @@ async def _record(
     elif alert.status is AlertStatus.ACKNOWLEDGED:
         verb = "acknowledged"
     else:
-        verb = "firing" if first else f"firing again (#{tracked.notifications})"
+        verb = "firing" if first or what is Heard.LATE else "firing again"
+    repeated = (
+        {"count": run.count, "from": _iso(run.first_at), "until": _iso(run.last_at)}
+        if run is not None and what is Heard.CHANGED
+        else None
+    )
     await record(
         uow,
         tracked.incident_id,
@@ -255,7 +341,10 @@ async def _record(
         f"Alert {alert.name} {verb}: {alert.summary}",
         source=alert.source.value,
         fingerprint=alert.fingerprint,
+        name=alert.name,
         status=alert.status.value,
+        applied=what is not Heard.LATE,
+        repeated=repeated,
         grouping=grouping,
         notifications=tracked.notifications,
         starts_at=_iso(alert.starts_at),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.alerts import AlertGroup, AlertSource, AlertStatus, TrackedAlert
+from bot.domain.alerts import Alert, AlertGroup, AlertSource, AlertStatus, TrackedAlert
 from bot.store import upsert
 from bot.store.models import (
     AlertGroupRow,
@@ -33,6 +34,61 @@ class SqlAlertRepo:
         )
         return None if row is None else _alert(row)
 
+    async def get_many(
+        self, keys: Sequence[tuple[AlertSource, str]], *, for_update: bool = False
+    ) -> dict[tuple[AlertSource, str], TrackedAlert]:
+        if not keys:
+            return {}
+        wanted = [(source.value, fingerprint) for source, fingerprint in keys]
+        query = (
+            select(AlertRow)
+            .where(tuple_(AlertRow.source, AlertRow.fingerprint).in_(wanted))
+            # Locked in one order, whoever asks: two notifications never wait in a circle.
+            .order_by(AlertRow.source, AlertRow.fingerprint)
+            .execution_options(populate_existing=True)
+        )
+        if for_update:
+            query = query.with_for_update()
+        rows = await self._session.scalars(query)
+        return {(AlertSource(row.source), row.fingerprint): _alert(row) for row in rows}
+
+    async def repeat(self, alert: Alert, incident_id: str, now: datetime) -> TrackedAlert | None:
+        # What TrackedAlert.hear does to a repeat, in one UPDATE that reads nothing first:
+        # concurrent repeats of one alert add up instead of overwriting each other. Times inside
+        # SQL expressions are typed, so SQLite stores them as UTC text like every other.
+        moment = AlertRow.repeated_from.type
+        values: dict[str, Any] = {
+            "notifications": AlertRow.notifications + 1,
+            "repeats": AlertRow.repeats + 1,
+            "repeated_from": func.coalesce(AlertRow.repeated_from, literal(now, moment)),
+            "repeated_until": now,
+            "last_seen": now,
+            "summary": alert.summary,
+            "value": alert.value,
+            "threshold": alert.threshold,
+        }
+        if alert.links:
+            values["links"] = list(alert.links)
+        if alert.status is AlertStatus.FIRING:
+            values["firing_streak"] = AlertRow.firing_streak + 1
+        if alert.occurred_at is not None:
+            occurred = literal(alert.occurred_at, moment)
+            newer = AlertRow.status_at.is_(None) | (AlertRow.status_at < occurred)
+            values["status_at"] = case((newer, occurred), else_=AlertRow.status_at)
+        row = await self._session.scalar(
+            update(AlertRow)
+            .where(
+                AlertRow.source == alert.source.value,
+                AlertRow.fingerprint == alert.fingerprint,
+                AlertRow.incident_id == incident_id,
+                AlertRow.status == alert.status.value,
+            )
+            .values(**values)
+            .returning(AlertRow)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        return None if row is None else _alert(row)
+
     async def save(self, alert: TrackedAlert) -> None:
         values: dict[str, Any] = {
             "incident_id": alert.incident_id,
@@ -51,6 +107,10 @@ class SqlAlertRepo:
             "value": alert.value,
             "threshold": alert.threshold,
             "links": list(alert.links),
+            "status_at": alert.status_at,
+            "repeats": alert.repeats,
+            "repeated_from": alert.repeated_from,
+            "repeated_until": alert.repeated_until,
         }
         stmt = upsert.insert(self._session, AlertRow).values(
             source=alert.source.value, fingerprint=alert.fingerprint, **values
@@ -189,4 +249,8 @@ def _alert(row: AlertRow) -> TrackedAlert:
         value=row.value,
         threshold=row.threshold,
         links=tuple(row.links),
+        status_at=row.status_at,
+        repeats=row.repeats,
+        repeated_from=row.repeated_from,
+        repeated_until=row.repeated_until,
     )

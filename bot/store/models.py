@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -246,6 +257,11 @@ class AlertRow(Base):
     value: Mapped[str | None] = mapped_column(Text)
     threshold: Mapped[str | None] = mapped_column(Text)
     links: Mapped[list[str]]
+    status_at: Mapped[datetime | None]  # the source's time of the newest event applied
+    # Notifications since the status last changed that only repeated it, first and last.
+    repeats: Mapped[int] = mapped_column(server_default=sql_text("0"))
+    repeated_from: Mapped[datetime | None]
+    repeated_until: Mapped[datetime | None]
 
 
 class AlertGroupRow(Base):

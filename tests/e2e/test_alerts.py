@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from bot.domain.alerts import AlertSource
 from bot.domain.kinds import IncidentKind
 from bot.domain.timeline import EventType
 from bot.sandbox.seed import ALICE, BOB
@@ -118,13 +119,13 @@ async def test_an_alert_opens_an_incident_and_repeats_join_it(
         )
         assert "2 firing" in text_of(summary) and "3 notifications" in text_of(summary)
 
+        # The repeat changed nothing: counted on the alert, not a timeline event.
         events = await timeline(stage, incident.id)
         firing = [e for e in events if e.type is EventType.ALERT_FIRING]
-        assert [e.data["grouping"] for e in firing] == [
-            "new incident",
-            "same alert",
-            "same service and kind",
-        ]
+        assert [e.data["grouping"] for e in firing] == ["new incident", "same service and kind"]
+        async with stage.runtime.deps.uow() as uow:
+            repeated = await uow.alerts.get(AlertSource.GENERIC, "eval-drop")
+        assert repeated is not None and (repeated.notifications, repeated.repeats) == (2, 1)
         # The first notification is dated when the monitor saw it start: time to detect.
         assert firing[0].at == START - timedelta(minutes=4)
         assert firing[0].at < incident.opened_at

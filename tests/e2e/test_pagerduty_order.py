@@ -73,3 +73,22 @@ def reopened(at: datetime) -> bytes:
     event["occurred_at"] = at.isoformat().replace("+00:00", "Z")
     event["data"]["status"] = "triggered"
     return json.dumps(body).encode()
+
+
+async def test_a_late_trigger_does_not_undo_a_newer_acknowledgement(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    async with sources_stage(make_stage, tmp_path) as stage:
+        # PagerDuty delivered the acknowledgement first; the trigger (older) comes after it.
+        for name in ("acknowledged", "triggered"):
+            body = fixture(f"pagerduty-{name}.json")
+            response = await post(stage, "pagerduty", body, pagerduty_signed(body, PD_NEW))
+            assert response.status_code == 200, response.text
+
+        incident = await only_incident(stage)
+        [alert] = await alerts_of(stage, incident)
+        assert alert.status is AlertStatus.ACKNOWLEDGED
+        assert await heard(stage, incident) == [
+            (TRIGGERED_AT, "firing"),
+            (ACKNOWLEDGED_AT, "acknowledged"),
+        ]

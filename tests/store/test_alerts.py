@@ -65,6 +65,10 @@ def tracked(fingerprint: str = "fp-1", **fields: object) -> TrackedAlert:
         value="0.62",
         threshold="0.85",
         links=("https://grafana.example.com/d/1", "https://runbooks.example.com/eval"),
+        status_at=T0 + timedelta(minutes=10),
+        repeats=3,
+        repeated_from=T0 + timedelta(minutes=1),
+        repeated_until=T0 + timedelta(minutes=9),
     )
     return replace(base, **fields)  # type: ignore[arg-type]
 
@@ -83,6 +87,10 @@ def bare(fingerprint: str = "fp-2", **fields: object) -> TrackedAlert:
         "value": None,
         "threshold": None,
         "links": (),
+        "status_at": None,
+        "repeats": 0,
+        "repeated_from": None,
+        "repeated_until": None,
     }
     return tracked(fingerprint, **{**empty, **fields})
 
@@ -136,6 +144,71 @@ async def test_saving_again_updates_the_alert(uow_factory: UnitOfWorkFactory) ->
     async with uow_factory() as uow:
         assert await uow.alerts.get(AlertSource.ALERTMANAGER, "fp-2") == moved
         assert await uow.alerts.for_incident("inc-1") == []
+
+
+async def test_alerts_are_read_in_one_go_those_that_exist(uow_factory: UnitOfWorkFactory) -> None:
+    full, empty = tracked(), bare()
+    await save(uow_factory, full, empty)
+    async with uow_factory() as uow:
+        found = await uow.alerts.get_many(
+            [
+                (AlertSource.ALERTMANAGER, "fp-2"),
+                (AlertSource.GRAFANA, "fp-1"),
+                (AlertSource.ALERTMANAGER, "fp-1"),  # unique per source only: not there
+            ],
+            for_update=True,
+        )
+        assert await uow.alerts.get_many([]) == {}
+    assert found == {(AlertSource.GRAFANA, "fp-1"): full, (AlertSource.ALERTMANAGER, "fp-2"): empty}
+
+
+def repeat_of(alert: TrackedAlert, **fields: object) -> Alert:
+    base = Alert(
+        alert.source,
+        alert.fingerprint,
+        alert.status,
+        alert.name,
+        "still bad",
+        value="0.5",
+        threshold="0.85",
+        links=("https://new.example.com",),
+    )
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+async def test_a_repeat_adds_up_as_hearing_it_does(uow_factory: UnitOfWorkFactory) -> None:
+    firing = bare(firing_streak=2, status_at=T0)
+    await save(uow_factory, firing)
+    expected = replace(firing)
+    first, second = T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)
+    later = T0 + timedelta(seconds=30)
+    for at, alert in ((first, repeat_of(firing, occurred_at=later)), (second, repeat_of(firing))):
+        expected.hear(alert, at)
+        async with uow_factory() as uow:
+            got = await uow.alerts.repeat(alert, "inc-1", at)
+            await uow.commit()
+        assert got == expected
+    assert (got.notifications, got.repeats, got.firing_streak) == (3, 2, 4)
+    assert (got.repeated_from, got.repeated_until, got.status_at) == (first, second, later)
+    async with uow_factory() as uow:
+        assert await uow.alerts.get(AlertSource.ALERTMANAGER, "fp-2") == expected
+
+
+async def test_a_repeat_of_an_alert_that_changed_writes_nothing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    firing = bare()
+    await save(uow_factory, firing)
+    at = T0 + HOUR
+    async with uow_factory() as uow:
+        resolved = repeat_of(firing, status=AlertStatus.RESOLVED)
+        assert await uow.alerts.repeat(resolved, "inc-1", at) is None
+        assert await uow.alerts.repeat(repeat_of(firing), "inc-9", at) is None
+        unknown = repeat_of(firing, fingerprint="nobody")
+        assert await uow.alerts.repeat(unknown, "inc-1", at) is None
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.alerts.get(AlertSource.ALERTMANAGER, "fp-2") == firing
 
 
 async def test_an_uncommitted_alert_is_lost(uow_factory: UnitOfWorkFactory) -> None:
@@ -485,9 +558,10 @@ async def test_the_same_alert_given_to_two_processes_at_once_opens_one_incident(
         group = await uow.alerts.lock_group("support-bot|quality")
     assert [a.fingerprint for a in alerts] == ["eval-drop"]
     assert group.incident_id == incident_id
+    # The first delivery is on the incident's timeline; the second repeats it, counted.
     firing = [e for e in events if e.type is EventType.ALERT_FIRING]
-    assert len(firing) == 2  # both deliveries are on the incident's timeline
-    assert [e.data["fingerprint"] for e in firing] == ["eval-drop", "eval-drop"]
+    assert [e.data["fingerprint"] for e in firing] == ["eval-drop"]
+    assert [(a.notifications, a.repeats) for a in alerts] == [(2, 1)]
 
 
 @POSTGRES_ONLY
@@ -501,9 +575,9 @@ async def test_the_second_process_counts_the_alert_as_heard_again(
         events = await uow.timeline.for_incident(incident_id)
     assert alert is not None
     # As if the deliveries had come one after the other.
-    assert (alert.notifications, alert.firing_streak) == (2, 2)
+    assert (alert.notifications, alert.firing_streak, alert.repeats) == (2, 2, 1)
     firing = [e for e in events if e.type is EventType.ALERT_FIRING]
-    assert sorted(e.data["grouping"] for e in firing) == ["new incident", "same alert"]
+    assert [e.data["grouping"] for e in firing] == ["new incident"]
 
 
 @POSTGRES_ONLY

@@ -7,7 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
-from bot.store.database import create_engine
+from bot.domain.alerts import AlertSource
+from bot.store.database import create_engine, session_factory
 from bot.store.migrations import (
     alembic_config,
     current_revision,
@@ -16,6 +17,7 @@ from bot.store.migrations import (
     upgrade_database,
 )
 from bot.store.models import Base
+from bot.store.uow import SqlUnitOfWorkFactory
 
 
 async def test_upgrade_reaches_head_and_matches_the_models(database_url: str) -> None:
@@ -51,3 +53,30 @@ async def test_downgrade_to_base_removes_every_table(migrated_url: str) -> None:
         assert await connection.run_sync(downgrade) == ["alembic_version"]
     await upgrade_database(migrated_url)
     assert await current_revision(migrated_url) == head_revision()
+
+
+async def test_alerts_kept_before_repeats_were_counted_upgrade_with_none(
+    database_url: str,
+) -> None:
+    def to_0008_with_an_alert(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+        connection.exec_driver_sql(
+            "INSERT INTO alerts (source, fingerprint, incident_id, name, summary, kind, "
+            "severity, status, first_seen, last_seen, notifications, firing_streak, links) "
+            "VALUES ('generic', 'fp', 'inc-1', 'EvalDrop', 'bad', 'quality', 'sev2', 'firing', "
+            "'2026-11-22 09:00:00.000000', '2026-11-22 09:05:00.000000', 4, 4, '[]')"
+        )
+
+    async with migrating(database_url) as connection:
+        await connection.run_sync(to_0008_with_an_alert)
+    await upgrade_database(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with SqlUnitOfWorkFactory(session_factory(engine))() as uow:
+            alert = await uow.alerts.get(AlertSource.GENERIC, "fp")
+    finally:
+        await engine.dispose()
+    assert alert is not None and alert.notifications == 4
+    assert (alert.repeats, alert.repeat_run, alert.status_at) == (0, None, None)

@@ -215,9 +215,10 @@ async def test_the_same_alert_again_joins_its_incident_whenever_it_comes() -> No
     assert await world.send(firing()) == Ingested(joined=[opened])
     [alert] = await world.alerts(opened)
     assert (alert.notifications, alert.firing_streak) == (2, 2)
+    # It changed nothing: counted on the alert, with when, rather than a timeline event.
+    assert (alert.repeats, alert.repeated_from) == (1, world.clock.now())
     events = await world.events(opened, EventType.ALERT_FIRING)
-    assert [e.data["grouping"] for e in events] == ["new incident", "same alert"]
-    assert events[1].text == "Alert EvalScoreDrop firing again (#2): EvalScoreDrop on support-bot"
+    assert [e.data["grouping"] for e in events] == ["new incident"]
 
 
 async def test_alerts_for_the_same_service_and_kind_join_while_they_keep_coming() -> None:
@@ -376,7 +377,8 @@ async def test_all_alerts_resolved_is_suggested_once() -> None:
     assert (await world.incident(opened)).is_open  # only suggested
     [told] = await world.events(opened, EventType.ALERTS_ALL_RESOLVED)
     assert told.data == {"alerts": 2, "resolved_by_policy": False}
-    assert len(await world.events(opened, EventType.ALERT_RESOLVED)) == 3
+    # The repeated resolution is counted on its alert, not a third event.
+    assert len(await world.events(opened, EventType.ALERT_RESOLVED)) == 2
 
 
 async def test_by_policy_all_alerts_resolved_resolves_the_incident() -> None:
