@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.domain.actions import ActionRequest, RequestStatus
-from bot.domain.alerts import Alert, AlertGroup, AlertSource, TrackedAlert
+from bot.domain.alerts import AlertGroup, AlertSource, Repeats, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.drivers import DriverResult, DriverSpec, VerificationResult, VerificationSpec
 from bot.domain.findings import ChannelMessage, FailedExample, FollowUp, Pin
@@ -263,10 +263,17 @@ class AlertRepo(Protocol):
         """Those of `keys` that exist, read (and with `for_update` locked) in one go."""
         ...
 
-    async def repeat(self, alert: Alert, incident_id: str, now: datetime) -> TrackedAlert | None:
-        """Count `alert` as a repeat (TrackedAlert.hear) of the tracked alert, without reading
-        it first, if it is still in `incident_id` with the alert's status; the alert as it is
-        now, or None when it is not (it changed meanwhile: nothing was written)."""
+    async def in_open_incidents(
+        self, keys: Sequence[tuple[AlertSource, str]]
+    ) -> dict[tuple[AlertSource, str], TrackedAlert]:
+        """Those of `keys` that exist in an incident still open (or still being opened: no
+        incident row yet), read in one statement without locks."""
+        ...
+
+    async def repeat(self, repeats: Repeats, incident_id: str) -> TrackedAlert | None:
+        """Count `repeats` on the tracked alert (TrackedAlert.add_repeats) without reading it
+        first, if it is still in `incident_id` with their status; the alert as it is now, or
+        None when it is not (it changed meanwhile: nothing was written)."""
         ...
 
     async def save(self, alert: TrackedAlert) -> None:
@@ -347,6 +354,12 @@ class IdempotencyRepo(Protocol):
     async def claim(self, key: str, at: datetime, forget_after: timedelta | None = None) -> bool:
         """True the first time a key is seen; False for every repeat (retries, replicas).
         With `forget_after`, a key last claimed longer ago than that counts as new again."""
+        ...
+
+    async def claim_many(
+        self, keys: Sequence[str], at: datetime, forget_after: timedelta | None = None
+    ) -> set[str]:
+        """`claim` for several distinct keys in one statement: those claimed now."""
         ...
 
 

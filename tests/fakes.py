@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import overload
 
 from bot.domain.actions import ActionRequest, RequestStatus
-from bot.domain.alerts import Alert, AlertGroup, AlertSource, TrackedAlert
+from bot.domain.alerts import AlertGroup, AlertSource, Repeats, TrackedAlert
 from bot.domain.checklists import ChecklistStep
 from bot.domain.findings import FailedExample, FollowUp, Pin
 from bot.domain.incidents import Incident
@@ -285,6 +285,11 @@ class FakeIdempotencyRepo:
         self._uow.write(lambda t: t.idempotency_keys.__setitem__(key, at))
         return True
 
+    async def claim_many(
+        self, keys: Sequence[str], at: datetime, forget_after: timedelta | None = None
+    ) -> set[str]:
+        return {key for key in sorted(keys) if await self.claim(key, at, forget_after)}
+
 
 class FakeRegistryRepo:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -469,11 +474,23 @@ class FakeAlertRepo:
         found = {key: self._uow.tables.alerts.get(key) for key in keys}
         return {key: copy.deepcopy(alert) for key, alert in found.items() if alert is not None}
 
-    async def repeat(self, alert: Alert, incident_id: str, now: datetime) -> TrackedAlert | None:
+    async def in_open_incidents(
+        self, keys: Sequence[tuple[AlertSource, str]]
+    ) -> dict[tuple[AlertSource, str], TrackedAlert]:
+        found = await self.get_many(keys)
+        incidents = self._uow.tables.incidents
+        return {
+            key: alert
+            for key, alert in found.items()
+            if alert.incident_id not in incidents or incidents[alert.incident_id].is_open
+        }
+
+    async def repeat(self, repeats: Repeats, incident_id: str) -> TrackedAlert | None:
+        alert = repeats.last
         tracked = await self.get(alert.source, alert.fingerprint)
         if tracked is None or tracked.incident_id != incident_id or tracked.status != alert.status:
             return None
-        tracked.hear(alert, now)
+        tracked.add_repeats(repeats)
         await self.save(tracked)
         return await self.get(alert.source, alert.fingerprint)
 

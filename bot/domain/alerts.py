@@ -80,6 +80,33 @@ class RepeatRun:
     last_at: datetime
 
 
+@dataclass(frozen=True)
+class Repeats:
+    """Notifications that only repeated one tracked alert's status, taken together (a storm
+    writes many at once): how many, when the first and last came, and the last one itself,
+    whose summary, value and links the alert keeps."""
+
+    last: Alert
+    count: int
+    first_at: datetime
+    last_at: datetime
+    firing: int  # of them firing: each adds one to the alert's firing streak
+    occurred_at: datetime | None  # the newest source time among them
+
+    @classmethod
+    def one(cls, alert: Alert, now: datetime) -> Repeats:
+        firing = 1 if alert.status is AlertStatus.FIRING else 0
+        return cls(alert, 1, now, now, firing, alert.occurred_at)
+
+    def then(self, alert: Alert, now: datetime) -> Repeats:
+        """These and one more, heard after them."""
+        newest = max(
+            (t for t in (self.occurred_at, alert.occurred_at) if t is not None), default=None
+        )
+        firing = self.firing + (1 if alert.status is AlertStatus.FIRING else 0)
+        return Repeats(alert, self.count + 1, self.first_at, now, firing, newest)
+
+
 @dataclass
 class TrackedAlert:
     """An alert as we keep it: which incident it joined, how often and when it came.
@@ -127,18 +154,13 @@ class TrackedAlert:
 
     def hear(self, alert: Alert, now: datetime) -> Heard:
         """Another notification of this alert."""
+        if self.would_repeat(alert):
+            self.add_repeats(Repeats.one(alert, now))
+            return Heard.REPEATED
         self.notifications += 1
         self.last_seen = now
         self.summary, self.value, self.threshold = alert.summary, alert.value, alert.threshold
         self.links = alert.links or self.links
-        if self.would_repeat(alert):
-            self.repeats += 1
-            self.repeated_from = self.repeated_from or now
-            self.repeated_until = now
-            self.firing_streak += 1 if alert.status is AlertStatus.FIRING else 0
-            if alert.occurred_at and (self.status_at is None or alert.occurred_at > self.status_at):
-                self.status_at = alert.occurred_at
-            return Heard.REPEATED
         if self._older_than_status(alert):
             return Heard.LATE  # a late delivery of an earlier event: heard, not applied
         self.repeats, self.repeated_from, self.repeated_until = 0, None, None
@@ -151,6 +173,21 @@ class TrackedAlert:
         self.status = alert.status
         self.firing_streak += 1 if alert.status is AlertStatus.FIRING else 0
         return Heard.CHANGED
+
+    def add_repeats(self, repeats: Repeats) -> None:
+        """Notifications that only repeated its status (SqlAlertRepo.repeat does the same in
+        one UPDATE)."""
+        alert = repeats.last
+        self.notifications += repeats.count
+        self.repeats += repeats.count
+        self.repeated_from = self.repeated_from or repeats.first_at
+        self.repeated_until = self.last_seen = repeats.last_at
+        self.summary, self.value, self.threshold = alert.summary, alert.value, alert.threshold
+        self.links = alert.links or self.links
+        self.firing_streak += repeats.firing
+        newest = repeats.occurred_at
+        if newest is not None and (self.status_at is None or newest > self.status_at):
+            self.status_at = newest
 
     def start_again(self, alert: Alert, incident_id: str, now: datetime) -> None:
         """It fired again after its incident ended: a new chapter, in `incident_id`."""

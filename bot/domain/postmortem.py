@@ -3,7 +3,8 @@
 `assemble` is one pass over the timeline (sorted by each event's own time, which is linear when
 the store already returns it in that order), so an incident with 50,000 events takes a fraction
 of a second. Rendering it is `bot.render`'s job; nothing here formats for a reader beyond the
-one-line texts the events already carry.
+one-line texts the events already carry, and the one line that stands for each run of
+notifications that only repeated an alert (bot/domain/repeats.py).
 
 The measures, each a `timedelta` or None when its signal is missing:
 
@@ -31,9 +32,11 @@ from datetime import datetime, timedelta, tzinfo
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from bot.domain.alerts import TrackedAlert
 from bot.domain.findings import DEFAULT_PIN_REACTION, FailedExample, FollowUp, PinnedMessage
 from bot.domain.incidents import Incident
 from bot.domain.registry import Change
+from bot.domain.repeats import collapse_repeats
 from bot.domain.timeline import BOT_ACTOR, EventType, TimelineEvent
 from bot.domain.triage import ExampleSet
 
@@ -325,6 +328,8 @@ class PostMortem:
     examples: tuple[ExampleRecord, ...] = ()  # in the order they were added
     follow_ups: tuple[FollowUpRecord, ...] = ()
     pin_reaction: str = DEFAULT_PIN_REACTION
+    # Every recorded event, in time order, repeats not collapsed: what the picture draws.
+    recorded: Sequence[TimelineEvent] = ()
 
     @property
     def example_groups(self) -> tuple[ExampleGroup, ...]:
@@ -363,11 +368,13 @@ def assemble(
     display_zone: tzinfo,
     change_window: timedelta = CHANGE_WINDOW,
     findings: Findings = Findings(),
+    alerts: Sequence[TrackedAlert] = (),
 ) -> PostMortem:
     """`changes_before`: the service's changes, in any order; only those in `change_window`
-    before opening are kept (later ones are on the timeline when they matter)."""
+    before opening are kept (later ones are on the timeline when they matter). `alerts`: the
+    incident's alerts as tracked, which count the notifications that only repeated them."""
     assembler = _Assembler(incident, display_zone, change_window)
-    return assembler.run(events, changes_before, now, findings)
+    return assembler.run(events, changes_before, now, findings, alerts)
 
 
 class _Assembler:
@@ -398,12 +405,17 @@ class _Assembler:
         changes: Iterable[Change],
         now: datetime,
         findings: Findings,
+        alerts: Sequence[TrackedAlert] = (),
     ) -> PostMortem:
         incident = self.incident
         # Stable: events at the same time keep the order they were recorded in.
         ordered = sorted(events, key=attrgetter("at"))
         for event in ordered:
             self.take(event)
+        for tracked in alerts:
+            record = self.alerts.get((tracked.source.value, tracked.fingerprint))
+            if record is not None and tracked.incident_id == incident.id:
+                record.notifications = max(record.notifications, tracked.notifications)
         before = sorted(
             (
                 self.change(c)
@@ -445,7 +457,7 @@ class _Assembler:
             measures=self.measures(before, actions),
             changes_before=tuple(before),
             changes_during=tuple(self.during),
-            timeline=Timeline(self.zone, ordered, unrecorded),
+            timeline=Timeline(self.zone, collapse_repeats(ordered, alerts), unrecorded),
             answers=tuple(answers.as_lines()) if answers else (),
             answered_by=answers.answered_by if answers else None,
             answered_at=self.moment(answers.answered_at) if answers else None,
@@ -471,6 +483,7 @@ class _Assembler:
                 for f in findings.follow_ups
             ),
             pin_reaction=findings.pin_reaction,
+            recorded=ordered,
         )
 
     def pinned(self, pinned: PinnedMessage) -> Note:

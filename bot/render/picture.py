@@ -161,7 +161,7 @@ def _event_marks(
     # Where an event goes depends on its type and actor alone, but for a change (the bad one
     # looks different): remembered, as 50,000 events have only a few of each.
     placed: dict[tuple[str, str], tuple[LaneName, Style]] = {}
-    for event in pm.timeline.events:
+    for event in pm.recorded:
         if not start <= event.at <= end:
             continue
         key = (event.type, event.actor)
@@ -216,7 +216,7 @@ def _window(pm: PostMortem) -> tuple[datetime, datetime, int]:
     incident). It ends at the resolution: what comes after (the post-mortem posted, review
     reminders days later) is not the incident."""
     opened = pm.opened_at.utc
-    events = pm.timeline.events
+    events = pm.recorded
     firsts, lasts = [opened], [opened]
     if events:
         firsts.append(events[0].at)

@@ -40,6 +40,7 @@ from bot.domain.incidents import MAX_TITLE
 from bot.domain.kinds import IncidentKind
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import Contention, UnitOfWork
+from bot.services.alert_repeats import RepeatJob
 from bot.services.auto_actions import run_auto_actions
 from bot.services.deps import Deps
 from bot.services.opening import OpenIncident, add_opening, new_incident
@@ -109,16 +110,13 @@ async def _where_repeats_go(deps: Deps, alerts: list[Alert]) -> list[str] | None
     if not alerts:
         return None
     async with deps.uow() as uow:
-        tracked = await uow.alerts.get_many([(a.source, a.fingerprint) for a in alerts])
-        incidents = []
-        for alert in alerts:
-            known = tracked.get((alert.source, alert.fingerprint))
-            if known is None or not known.would_repeat(alert):
-                return None
-            incidents.append(known.incident_id)
-        for incident_id in set(incidents):
-            if await uow.incidents.is_open(incident_id) is False:
-                return None
+        tracked = await uow.alerts.in_open_incidents([(a.source, a.fingerprint) for a in alerts])
+    incidents = []
+    for alert in alerts:
+        known = tracked.get((alert.source, alert.fingerprint))
+        if known is None or not known.would_repeat(alert):
+            return None
+        incidents.append(known.incident_id)
     return incidents
 
 
@@ -129,24 +127,11 @@ async def _count_repeats(
     incidents: list[str],
     now: datetime,
 ) -> tuple[Ingested, list[TrackedAlert]]:
-    result = Ingested()
-    heard: list[TrackedAlert] = []
-    # The same lock order as the careful path: the delivery key, the alert rows sorted, then
-    # the summaries sorted.
-    async with deps.uow() as uow:
-        if not await uow.idempotency.claim(_delivery(notification), now, notification.retry_window):
-            return Ingested(duplicate=True), []
-        for alert, incident_id in zip(alerts, incidents, strict=True):
-            tracked = await uow.alerts.repeat(alert, incident_id, now)
-            if tracked is None:  # it changed since we read it: run the careful path
-                raise Contention(f"alert {alert.fingerprint} changed meanwhile")
-            heard.append(tracked)
-            if incident_id not in result.joined:
-                result.joined.append(incident_id)
-        for incident_id in sorted(result.joined):
-            await uow.alerts.mark_summary_stale(incident_id, now)
-        await uow.commit()
-    return result, heard
+    job = RepeatJob(_delivery(notification), notification.retry_window, alerts, incidents, now)
+    written = await deps.repeats.write(deps.uow, job)
+    if written.duplicate:
+        return Ingested(duplicate=True), []
+    return Ingested(joined=list(dict.fromkeys(incidents))), written.heard
 
 
 async def _place_all(

@@ -22,6 +22,7 @@ from bot.ports import (
     UnitOfWorkFactory,
     Verifier,
 )
+from bot.services.alert_repeats import RepeatWriter
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,5 @@ class Deps:
     verifier: Verifier | None = None
     directory: Directory | None = None  # who is in a Slack user group
     messages: MessageReader | None = None  # reads a pinned message's text
+    # Writes notifications that only repeat tracked alerts together (one per process).
+    repeats: RepeatWriter = field(default_factory=RepeatWriter)

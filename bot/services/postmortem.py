@@ -57,6 +57,7 @@ async def _assembler(deps: Deps, incident_id: str) -> Callable[[], PostMortem]:
         if incident is None:
             raise NotFound(f"No incident with ID `{incident_id}`.")
         events = await uow.timeline.for_incident(incident.id)
+        alerts = await uow.alerts.for_incident(incident.id)
         changes = (
             await uow.registry.changes(
                 incident.service, since=incident.opened_at - CHANGE_WINDOW, limit=MAX_CHANGES
@@ -72,7 +73,7 @@ async def _assembler(deps: Deps, incident_id: str) -> Callable[[], PostMortem]:
         )
     now, zone = deps.clock.now(), ZoneInfo(deps.policy.display_timezone)
     return lambda: assemble(
-        incident, events, changes, now=now, display_zone=zone, findings=findings
+        incident, events, changes, now=now, display_zone=zone, findings=findings, alerts=alerts
     )
 
 

@@ -9,14 +9,18 @@ from typing import Any
 from sqlalchemy import case, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.alerts import Alert, AlertGroup, AlertSource, AlertStatus, TrackedAlert
+from bot.domain.alerts import AlertGroup, AlertSource, AlertStatus, Repeats, TrackedAlert
+from bot.domain.kinds import IncidentStatus
 from bot.store import upsert
 from bot.store.models import (
     AlertGroupRow,
     AlertRow,
     AlertSummaryRow,
     AutoActionMarkRow,
+    IncidentRow,
 )
+
+RESOLVED = IncidentStatus.RESOLVED.value
 
 
 class SqlAlertRepo:
@@ -52,27 +56,46 @@ class SqlAlertRepo:
         rows = await self._session.scalars(query)
         return {(AlertSource(row.source), row.fingerprint): _alert(row) for row in rows}
 
-    async def repeat(self, alert: Alert, incident_id: str, now: datetime) -> TrackedAlert | None:
-        # What TrackedAlert.hear does to a repeat, in one UPDATE that reads nothing first:
+    async def in_open_incidents(
+        self, keys: Sequence[tuple[AlertSource, str]]
+    ) -> dict[tuple[AlertSource, str], TrackedAlert]:
+        if not keys:
+            return {}
+        wanted = [(source.value, fingerprint) for source, fingerprint in keys]
+        rows = await self._session.scalars(
+            select(AlertRow)
+            .outerjoin(IncidentRow, IncidentRow.id == AlertRow.incident_id)
+            .where(
+                tuple_(AlertRow.source, AlertRow.fingerprint).in_(wanted),
+                # No row yet: the incident is still being opened, which counts as open.
+                IncidentRow.status.is_(None) | (IncidentRow.status != RESOLVED),
+            )
+        )
+        return {(AlertSource(row.source), row.fingerprint): _alert(row) for row in rows}
+
+    async def repeat(self, repeats: Repeats, incident_id: str) -> TrackedAlert | None:
+        # What TrackedAlert.add_repeats does, in one UPDATE that reads nothing first:
         # concurrent repeats of one alert add up instead of overwriting each other. Times inside
         # SQL expressions are typed, so SQLite stores them as UTC text like every other.
-        moment = AlertRow.repeated_from.type
+        alert, moment = repeats.last, AlertRow.repeated_from.type
         values: dict[str, Any] = {
-            "notifications": AlertRow.notifications + 1,
-            "repeats": AlertRow.repeats + 1,
-            "repeated_from": func.coalesce(AlertRow.repeated_from, literal(now, moment)),
-            "repeated_until": now,
-            "last_seen": now,
+            "notifications": AlertRow.notifications + repeats.count,
+            "repeats": AlertRow.repeats + repeats.count,
+            "repeated_from": func.coalesce(
+                AlertRow.repeated_from, literal(repeats.first_at, moment)
+            ),
+            "repeated_until": repeats.last_at,
+            "last_seen": repeats.last_at,
             "summary": alert.summary,
             "value": alert.value,
             "threshold": alert.threshold,
         }
         if alert.links:
             values["links"] = list(alert.links)
-        if alert.status is AlertStatus.FIRING:
-            values["firing_streak"] = AlertRow.firing_streak + 1
-        if alert.occurred_at is not None:
-            occurred = literal(alert.occurred_at, moment)
+        if repeats.firing:
+            values["firing_streak"] = AlertRow.firing_streak + repeats.firing
+        if repeats.occurred_at is not None:
+            occurred = literal(repeats.occurred_at, moment)
             newer = AlertRow.status_at.is_(None) | (AlertRow.status_at < occurred)
             values["status_at"] = case((newer, occurred), else_=AlertRow.status_at)
         row = await self._session.scalar(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +16,19 @@ class SqlIdempotencyRepo:
         self._session = session
 
     async def claim(self, key: str, at: datetime, forget_after: timedelta | None = None) -> bool:
+        return key in await self.claim_many([key], at, forget_after)
+
+    async def claim_many(
+        self, keys: Sequence[str], at: datetime, forget_after: timedelta | None = None
+    ) -> set[str]:
+        if not keys:
+            return set()
         # ON CONFLICT rather than catching IntegrityError: a failed INSERT would abort the
         # caller's whole transaction on PostgreSQL. A concurrent claimer of the same key waits
         # on the unique index until this transaction ends, then sees the conflict.
-        stmt = upsert.insert(self._session, IdempotencyKeyRow).values(key=key, created_at=at)
+        # Sorted: two processes claiming overlapping keys take them in one order.
+        rows = [{"key": key, "created_at": at} for key in sorted(keys)]
+        stmt = upsert.insert(self._session, IdempotencyKeyRow).values(rows)
         if forget_after is None:
             stmt = stmt.on_conflict_do_nothing(index_elements=[IdempotencyKeyRow.key])
         else:  # an old claim is forgotten: take it over, in the same single statement
@@ -27,4 +37,4 @@ class SqlIdempotencyRepo:
                 set_={"created_at": at},
                 where=IdempotencyKeyRow.created_at <= at - forget_after,
             )
-        return (await self._session.scalar(stmt.returning(IdempotencyKeyRow.key))) is not None
+        return set(await self._session.scalars(stmt.returning(IdempotencyKeyRow.key)))

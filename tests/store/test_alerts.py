@@ -20,9 +20,10 @@ from bot.domain.alerts import (
     AlertSource,
     AlertStatus,
     Notification,
+    Repeats,
     TrackedAlert,
 )
-from bot.domain.kinds import IncidentKind
+from bot.domain.kinds import IncidentKind, IncidentStatus
 from bot.domain.registry import Catalog, Component, ServiceSpec, built_in_flags
 from bot.domain.timeline import EventType
 from bot.ports import UnitOfWorkFactory
@@ -35,7 +36,7 @@ from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.models import IncidentRow
 from bot.store.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.fake_chat import FakeChat
-from tests.store.examples import T0, T0_UTC
+from tests.store.examples import T0, T0_UTC, incident
 from tests.unit.test_services import ROOT
 
 POSTGRES_ONLY = pytest.mark.parametrize(
@@ -185,13 +186,42 @@ async def test_a_repeat_adds_up_as_hearing_it_does(uow_factory: UnitOfWorkFactor
     for at, alert in ((first, repeat_of(firing, occurred_at=later)), (second, repeat_of(firing))):
         expected.hear(alert, at)
         async with uow_factory() as uow:
-            got = await uow.alerts.repeat(alert, "inc-1", at)
+            got = await uow.alerts.repeat(Repeats.one(alert, at), "inc-1")
             await uow.commit()
         assert got == expected
     assert (got.notifications, got.repeats, got.firing_streak) == (3, 2, 4)
     assert (got.repeated_from, got.repeated_until, got.status_at) == (first, second, later)
     async with uow_factory() as uow:
         assert await uow.alerts.get(AlertSource.ALERTMANAGER, "fp-2") == expected
+
+
+async def test_repeats_taken_together_add_up_as_one_by_one(uow_factory: UnitOfWorkFactory) -> None:
+    firing = bare(firing_streak=2)
+    await save(uow_factory, firing)
+    times = [T0 + timedelta(minutes=n) for n in (1, 2, 3)]
+    alerts = [repeat_of(firing, summary=f"#{n}", occurred_at=t) for n, t in enumerate(times)]
+    expected = replace(firing)
+    together = Repeats.one(alerts[0], times[0])
+    for alert, at in zip(alerts, times, strict=True):
+        expected.hear(alert, at)
+    for alert, at in zip(alerts[1:], times[1:], strict=True):
+        together = together.then(alert, at)
+    async with uow_factory() as uow:
+        got = await uow.alerts.repeat(together, "inc-1")
+        await uow.commit()
+    assert got == expected and (got.repeats, got.summary, got.status_at) == (3, "#2", times[2])
+
+
+async def test_several_keys_are_claimed_at_once_each_once(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.idempotency.claim("k2", T0)
+        assert await uow.idempotency.claim_many(["k1", "k2", "k3"], T0) == {"k1", "k3"}
+        assert await uow.idempotency.claim_many([], T0) == set()
+        await uow.commit()
+    async with uow_factory() as uow:
+        later = T0 + HOUR
+        assert await uow.idempotency.claim_many(["k1", "k4"], later, HOUR / 2) == {"k1", "k4"}
+        assert await uow.idempotency.claim_many(["k1", "k2"], later) == set()
 
 
 async def test_a_repeat_of_an_alert_that_changed_writes_nothing(
@@ -202,10 +232,10 @@ async def test_a_repeat_of_an_alert_that_changed_writes_nothing(
     at = T0 + HOUR
     async with uow_factory() as uow:
         resolved = repeat_of(firing, status=AlertStatus.RESOLVED)
-        assert await uow.alerts.repeat(resolved, "inc-1", at) is None
-        assert await uow.alerts.repeat(repeat_of(firing), "inc-9", at) is None
+        assert await uow.alerts.repeat(Repeats.one(resolved, at), "inc-1") is None
+        assert await uow.alerts.repeat(Repeats.one(repeat_of(firing), at), "inc-9") is None
         unknown = repeat_of(firing, fingerprint="nobody")
-        assert await uow.alerts.repeat(unknown, "inc-1", at) is None
+        assert await uow.alerts.repeat(Repeats.one(unknown, at), "inc-1") is None
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.alerts.get(AlertSource.ALERTMANAGER, "fp-2") == firing
@@ -597,3 +627,20 @@ async def test_one_delivery_given_to_two_processes_at_once_is_handled_once(
         events = await uow.timeline.for_incident(handled.opened[0])
     assert alert is not None and alert.notifications == 1
     assert [e.type for e in events].count(EventType.ALERT_FIRING) == 1
+
+
+async def test_alerts_in_open_incidents_are_read_in_one_go(uow_factory: UnitOfWorkFactory) -> None:
+    opening, still = bare("fp-opening", incident_id="inc-new"), bare("fp-open", incident_id="i1")
+    over = bare("fp-over", incident_id="i2")
+    await save(uow_factory, opening, still, over)
+    async with uow_factory() as uow:
+        await uow.incidents.add(
+            replace(incident("i1", "C1"), status=IncidentStatus.INVESTIGATING, resolved_at=None)
+        )
+        await uow.incidents.add(incident("i2", "C2"))  # resolved
+        await uow.commit()
+    keys = [(AlertSource.ALERTMANAGER, f) for f in ("fp-opening", "fp-open", "fp-over", "no")]
+    async with uow_factory() as uow:
+        found = await uow.alerts.in_open_incidents(keys)
+    # No incident row yet: still being opened, which counts as open.
+    assert sorted(a.fingerprint for a in found.values()) == ["fp-open", "fp-opening"]

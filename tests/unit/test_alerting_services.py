@@ -7,6 +7,7 @@ support-bot is the one declared service; S_ONCALL (Alice U_A and Bob U_B) is pag
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -20,14 +21,16 @@ from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.registry import Catalog, Component, FlagKind, FlagSpec, ServiceSpec, built_in_flags
 from bot.domain.timeline import EventType, TimelineEvent
-from bot.ports import ChatError
+from bot.ports import ChatError, Contention
 from bot.runbooks.loader import load_library
 from bot.services import registry
+from bot.services.alert_repeats import RepeatJob, Written
 from bot.services.alert_summaries import refresh_alert_summaries
 from bot.services.alerting import Ingested, ingest_notification
 from bot.services.deps import Deps, Policy
 from bot.services.lifecycle import resolve_incident
 from bot.services.pending_work import Delivered, deliver_pending
+from bot.services.postmortem import postmortem_markdown
 from tests.fake_chat import FakeChat
 from tests.fakes import FakeUnitOfWorkFactory
 from tests.unit.test_services import ROOT
@@ -502,3 +505,51 @@ async def test_an_opening_cut_off_is_finished_by_the_scheduler() -> None:
     assert [a.fingerprint for a in summary.alerts] == ["eval-drop", "h1"]
     assert await refresh_alert_summaries(world.deps) == 1
     assert len(await world.events(incident.id, EventType.ALERT_FIRING)) == 2
+
+
+async def test_repeats_that_arrive_together_are_each_counted_and_asked_for_once() -> None:
+    world = make_world(with_auto(replace(GROUNDING, after=3)))
+    opened = (await world.send(refusals())).opened[0]
+    # Arriving at once, they are written together; the same delivery twice counts once.
+    results = await asyncio.gather(
+        *(world.send(refusals(), key=f"r{n}") for n in (1, 2, 3, 4, 2)),
+    )
+    assert results == [Ingested(joined=[opened])] * 4 + [Ingested(duplicate=True)]
+    [alert] = await world.alerts(opened)
+    assert (alert.notifications, alert.repeats, alert.firing_streak) == (5, 4, 5)
+    # The third firing was one notification of the batch: asked for once, all the same.
+    assert len(cards(world)) == 1 and await auto_events(world, opened) == ["requested"]
+    assert [e.data["grouping"] for e in await world.events(opened, EventType.ALERT_FIRING)] == [
+        "new incident"
+    ]
+
+
+async def test_a_batch_with_an_alert_that_changed_meanwhile_is_written_one_by_one() -> None:
+    world = make_world()
+    opened = (await world.send(firing(), quality("h1"))).opened[0]
+    job = RepeatJob("late", None, [firing()], ["another-incident"], world.clock.now())
+    good = RepeatJob("good", None, [quality("h1")], [opened], world.clock.now())
+    writer = world.deps.repeats
+    late, written = await asyncio.gather(
+        writer.write(world.deps.uow, job),
+        writer.write(world.deps.uow, good),
+        return_exceptions=True,
+    )
+    assert isinstance(late, Contention)  # read again by its caller
+    assert isinstance(written, Written) and not written.duplicate
+    assert [a.repeats for a in await world.alerts(opened)] == [0, 1]
+
+
+async def test_the_post_mortem_says_how_often_an_alert_repeated_and_when() -> None:
+    world = make_world()
+    opened = (await world.send(firing())).opened[0]
+    for _ in range(300):
+        world.clock.advance(timedelta(seconds=10))
+        await world.send(firing())
+    events = await world.events(opened, EventType.ALERT_FIRING)
+    assert len(events) == 1  # 301 notifications, one change
+    markdown = await postmortem_markdown(world.deps, opened)
+    assert (
+        "Alert EvalScoreDrop firing: repeated 300 times between 2026-11-22 09:00:10 UTC and "
+        "2026-11-22 09:50:00 UTC" in markdown
+    )
