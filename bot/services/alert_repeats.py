@@ -2,12 +2,15 @@
 all those that arrive while the previous one commits.
 
 In a storm nearly every notification repeats alerts already tracked in open incidents, and each
-would otherwise wait for the database's write lock (SQLite's, or the hot alert and summary rows
-on PostgreSQL) to run a few statements of its own, each a round trip through a busy event loop.
-Here the first one starts a transaction at once; those that come meanwhile queue and go in the
-next, which claims all their delivery keys in one INSERT, adds each alert's repeats up in one
-UPDATE per alert and marks each incident's summary stale once. At low load a transaction holds
-one notification and nothing waits; under load the lock is taken once per batch.
+would otherwise wait for a connection and the database's write lock (SQLite's, or the hot alert
+and summary rows on PostgreSQL) to run a few statements of its own, each a round trip through a
+busy event loop. Here the first one starts a transaction at once; those that come meanwhile
+queue and go in the next, which reads all their alerts in one SELECT, then, for those
+notifications that only repeat alerts in open incidents, claims their delivery keys in one
+INSERT, adds each alert's repeats up in one UPDATE per alert and marks each incident's summary
+stale once. The others are handed back untouched, for the careful path (bot/services/
+alerting.py). At low load a transaction holds one notification and nothing waits; under load
+the lock is taken once per batch.
 
 Nobody is answered before the transaction holding their notification commits. A batch that
 fails as a whole (an alert changed since it was read, a deadlock) writes nothing; each of its
@@ -32,19 +35,20 @@ AlertKey = tuple[AlertSource, str]
 
 @dataclass
 class RepeatJob:
-    """One notification whose every alert repeats one tracked in an open incident."""
+    """One notification, perhaps only repeating alerts tracked in open incidents."""
 
     delivery: str  # its idempotency key
     retry_window: timedelta | None
     alerts: Sequence[Alert]
-    incidents: Sequence[str]  # each alert's incident, as read
     now: datetime
 
 
 @dataclass(frozen=True)
 class Written:
-    duplicate: bool  # a retry of a delivery already handled: nothing written
+    repeated: bool  # False: not only repeats, nothing written; the careful path takes it
+    duplicate: bool = False  # a retry of a delivery already handled: nothing written
     heard: list[TrackedAlert] = field(default_factory=list)  # each alert, just after this one
+    incidents: list[str] = field(default_factory=list)  # those its alerts are in
 
 
 @dataclass
@@ -119,44 +123,64 @@ async def write_alone(uow: UnitOfWorkFactory, job: RepeatJob) -> Written:
 
 async def _write(uow_factory: UnitOfWorkFactory, jobs: Sequence[RepeatJob]) -> list[Written]:
     at = min(job.now for job in jobs)
+    # Read first, without locks, in a transaction of its own: SQLite cannot turn a transaction
+    # that read into one that writes once another has written meanwhile. The UPDATEs below
+    # write only if what was read still holds.
+    wanted = sorted({(a.source, a.fingerprint) for job in jobs for a in job.alerts})
+    async with uow_factory() as uow:
+        tracked = await uow.alerts.in_open_incidents(wanted)
+    repeating = [job for job in jobs if _only_repeats(job, tracked)]
+    if not repeating:
+        return [Written(False) for _ in jobs]
     async with uow_factory() as uow:
         # The same lock order as every ingest: the delivery keys, the alert rows sorted, then
         # the summaries sorted.
         claimed: set[str] = set()
-        for window in {job.retry_window for job in jobs}:
-            keys = {job.delivery for job in jobs if job.retry_window == window}
+        for window in {job.retry_window for job in repeating}:
+            keys = {job.delivery for job in repeating if job.retry_window == window}
             claimed |= await uow.idempotency.claim_many(sorted(keys), at, window)
         live: list[RepeatJob] = []
-        for job in jobs:  # the first of a delivery given twice in one batch takes it
+        for job in repeating:  # the first of a delivery given twice in one batch takes it
             if job.delivery in claimed:
                 claimed.discard(job.delivery)
                 live.append(job)
         added: dict[AlertKey, tuple[str, Repeats]] = {}
         for job in live:
-            for alert, incident_id in zip(job.alerts, job.incidents, strict=True):
+            for alert in job.alerts:
                 key = (alert.source, alert.fingerprint)
                 before = added.get(key)
                 if before is None:
-                    added[key] = (incident_id, Repeats.one(alert, job.now))
-                elif before[0] != incident_id:
-                    raise Contention(f"alert {alert.fingerprint} read in two incidents")
+                    added[key] = (tracked[key].incident_id, Repeats.one(alert, job.now))
                 else:
-                    added[key] = (incident_id, before[1].then(alert, job.now))
+                    added[key] = (before[0], before[1].then(alert, job.now))
         now_is: dict[AlertKey, TrackedAlert] = {}
         for key in sorted(added):
             incident_id, repeats = added[key]
-            tracked = await uow.alerts.repeat(repeats, incident_id)
-            if tracked is None:  # it changed since it was read
+            now = await uow.alerts.repeat(repeats, incident_id)
+            if now is None:  # it changed since it was read
                 raise Contention(f"alert {key[1]} changed meanwhile")
-            now_is[key] = tracked
+            now_is[key] = now
         for incident_id in sorted({i for i, _ in added.values()}):
             await uow.alerts.mark_summary_stale(incident_id, max(job.now for job in jobs))
         await uow.commit()
-    return _each(jobs, live, now_is)
+    return _each(jobs, repeating, live, now_is)
+
+
+def _only_repeats(job: RepeatJob, tracked: dict[AlertKey, TrackedAlert]) -> bool:
+    if not job.alerts:
+        return False
+    for alert in job.alerts:
+        known = tracked.get((alert.source, alert.fingerprint))
+        if known is None or not known.would_repeat(alert):
+            return False
+    return True
 
 
 def _each(
-    jobs: Sequence[RepeatJob], live: list[RepeatJob], now_is: dict[AlertKey, TrackedAlert]
+    jobs: Sequence[RepeatJob],
+    repeating: list[RepeatJob],
+    live: list[RepeatJob],
+    now_is: dict[AlertKey, TrackedAlert],
 ) -> list[Written]:
     """What each notification heard: each alert as it was just after it, so that an automatic
     action due at the Nth consecutive firing sees N once, whatever the batching."""
@@ -177,4 +201,14 @@ def _each(
             )
             later[key] = (count + 1, firing + (alert.status is AlertStatus.FIRING))
         heard[id(job)] = mine
-    return [Written(False, heard[id(job)]) if id(job) in heard else Written(True) for job in jobs]
+    written = []
+    repeating_ids = {id(job) for job in repeating}
+    for job in jobs:
+        if id(job) in heard:
+            incidents = list(dict.fromkeys(a.incident_id for a in heard[id(job)]))
+            written.append(Written(True, heard=heard[id(job)], incidents=incidents))
+        elif id(job) in repeating_ids:  # its delivery key was claimed before
+            written.append(Written(True, duplicate=True))
+        else:
+            written.append(Written(False))
+    return written

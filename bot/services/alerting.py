@@ -94,44 +94,18 @@ async def _stored(deps: Deps, notification: Notification) -> tuple[Ingested, lis
 async def _ingest(deps: Deps, notification: Notification) -> tuple[Ingested, list[TrackedAlert]]:
     now = deps.clock.now()
     alerts = sorted(notification.alerts, key=lambda a: (a.source, a.fingerprint))
-    incidents = await _where_repeats_go(deps, alerts)
-    if incidents is not None:
-        return await _count_repeats(deps, notification, alerts, incidents, now)
+    if alerts:
+        job = RepeatJob(_delivery(notification), notification.retry_window, alerts, now)
+        written = await deps.repeats.write(deps.uow, job)
+        if written.duplicate:
+            return Ingested(duplicate=True), []
+        if written.repeated:
+            return Ingested(joined=written.incidents), written.heard
     return await _place_all(deps, notification, alerts, now)
 
 
 def _delivery(notification: Notification) -> str:
     return f"alert:{notification.source.value}:{notification.delivery_key}"
-
-
-async def _where_repeats_go(deps: Deps, alerts: list[Alert]) -> list[str] | None:
-    """Each alert's incident, when every alert only repeats one tracked in an open incident;
-    else None. Read without locks: `_count_repeats` writes only if it still holds."""
-    if not alerts:
-        return None
-    async with deps.uow() as uow:
-        tracked = await uow.alerts.in_open_incidents([(a.source, a.fingerprint) for a in alerts])
-    incidents = []
-    for alert in alerts:
-        known = tracked.get((alert.source, alert.fingerprint))
-        if known is None or not known.would_repeat(alert):
-            return None
-        incidents.append(known.incident_id)
-    return incidents
-
-
-async def _count_repeats(
-    deps: Deps,
-    notification: Notification,
-    alerts: list[Alert],
-    incidents: list[str],
-    now: datetime,
-) -> tuple[Ingested, list[TrackedAlert]]:
-    job = RepeatJob(_delivery(notification), notification.retry_window, alerts, incidents, now)
-    written = await deps.repeats.write(deps.uow, job)
-    if written.duplicate:
-        return Ingested(duplicate=True), []
-    return Ingested(joined=list(dict.fromkeys(incidents))), written.heard
 
 
 async def _place_all(

@@ -21,10 +21,9 @@ from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind, Severity
 from bot.domain.registry import Catalog, Component, FlagKind, FlagSpec, ServiceSpec, built_in_flags
 from bot.domain.timeline import EventType, TimelineEvent
-from bot.ports import ChatError, Contention
+from bot.ports import ChatError
 from bot.runbooks.loader import load_library
 from bot.services import registry
-from bot.services.alert_repeats import RepeatJob, Written
 from bot.services.alert_summaries import refresh_alert_summaries
 from bot.services.alerting import Ingested, ingest_notification
 from bot.services.deps import Deps, Policy
@@ -524,20 +523,21 @@ async def test_repeats_that_arrive_together_are_each_counted_and_asked_for_once(
     ]
 
 
-async def test_a_batch_with_an_alert_that_changed_meanwhile_is_written_one_by_one() -> None:
+async def test_what_is_not_only_repeats_leaves_a_batch_for_the_careful_path() -> None:
     world = make_world()
-    opened = (await world.send(firing(), quality("h1"))).opened[0]
-    job = RepeatJob("late", None, [firing()], ["another-incident"], world.clock.now())
-    good = RepeatJob("good", None, [quality("h1")], [opened], world.clock.now())
-    writer = world.deps.repeats
-    late, written = await asyncio.gather(
-        writer.write(world.deps.uow, job),
-        writer.write(world.deps.uow, good),
-        return_exceptions=True,
+    opened = (await world.send(firing())).opened[0]
+    repeat, new, both = await asyncio.gather(
+        world.send(firing()), world.send(quality("h1")), world.send(firing(), quality("h2"))
     )
-    assert isinstance(late, Contention)  # read again by its caller
-    assert isinstance(written, Written) and not written.duplicate
-    assert [a.repeats for a in await world.alerts(opened)] == [0, 1]
+    assert repeat == new == both == Ingested(joined=[opened])
+    alerts = {a.fingerprint: a for a in await world.alerts(opened)}
+    assert {f: (a.notifications, a.repeats) for f, a in alerts.items()} == {
+        "eval-drop": (3, 2),
+        "h1": (1, 0),
+        "h2": (1, 0),
+    }
+    firing_events = await world.events(opened, EventType.ALERT_FIRING)
+    assert sorted(e.data["fingerprint"] for e in firing_events) == ["eval-drop", "h1", "h2"]
 
 
 async def test_the_post_mortem_says_how_often_an_alert_repeated_and_when() -> None:
