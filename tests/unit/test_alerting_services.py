@@ -31,7 +31,7 @@ from bot.services.lifecycle import resolve_incident
 from bot.services.pending_work import Delivered, deliver_pending
 from bot.services.postmortem import postmortem_markdown
 from tests.fake_chat import FakeChat
-from tests.fakes import FakeUnitOfWorkFactory
+from tests.fakes import FakeUnitOfWork, FakeUnitOfWorkFactory
 from tests.unit.test_services import ROOT
 
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -553,3 +553,35 @@ async def test_the_post_mortem_says_how_often_an_alert_repeated_and_when() -> No
         "Alert EvalScoreDrop firing: repeated 300 times between 2026-11-22 09:00:10 UTC and "
         "2026-11-22 09:50:00 UTC" in markdown
     )
+
+
+class ChangedAfterTheRead:
+    """Another process acknowledges the alert after the repeat writer read it, before it
+    writes: the writer's second unit of work sees it changed."""
+
+    def __init__(self, inner: FakeUnitOfWorkFactory) -> None:
+        self.inner, self.made = inner, 0
+
+    def __call__(self) -> FakeUnitOfWork:
+        self.made += 1
+        if self.made == 2:
+            key = (AlertSource.ALERTMANAGER, "eval-drop")
+            alerts = self.inner.db.tables.alerts
+            alerts[key] = replace(alerts[key], status=AlertStatus.ACKNOWLEDGED)
+        return self.inner()
+
+
+async def test_an_alert_changed_between_the_read_and_the_write_is_placed_again() -> None:
+    world = make_world()
+    opened = (await world.send(firing())).opened[0]
+    assert isinstance(world.deps.uow, FakeUnitOfWorkFactory)
+    racing = replace(world.deps, uow=ChangedAfterTheRead(world.deps.uow))
+    result = await ingest_notification(
+        racing, Notification(AlertSource.ALERTMANAGER, "d9", (firing(),))
+    )
+    assert result == Ingested(joined=[opened])
+    [alert] = await world.alerts(opened)
+    # Not counted as a repeat of a status it no longer had: a change, on the timeline.
+    assert (alert.status, alert.notifications, alert.repeats) == (AlertStatus.FIRING, 2, 0)
+    events = await world.events(opened, EventType.ALERT_FIRING)
+    assert [e.data["status"] for e in events] == ["firing", "firing"]
