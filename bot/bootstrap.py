@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -29,6 +28,7 @@ from bot.config import Settings
 from bot.domain.errors import ConfigError
 from bot.domain.runbooks import RunbookLibrary
 from bot.drivers.factory import HttpDrivers
+from bot.drivers.outside import OutsideClient
 from bot.drivers.verification import HttpVerifier
 from bot.ports import Clock, DatabaseUnavailable
 from bot.runbooks.loader import load_library
@@ -105,8 +105,8 @@ async def build_runtime(
     # only a 429 (Slack did nothing) is retried here; the rest fail to the pending work, whose
     # next try first looks for what the last one may have made (see SlackChat).
     once = _slack_client(settings, http, AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    # One client for drivers and verification checks; each sets its own timeouts per call.
-    outside = httpx.AsyncClient(follow_redirects=False)
+    # One client for drivers and verification checks, made when one first calls out.
+    outside = OutsideClient()
     clock = clock or SystemClock()
     deps = Deps(
         uow=SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False)),
