@@ -8,7 +8,7 @@ for the moment before commit, and always after every other lock: no deadlock can
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import RegistryVersionRow
@@ -27,6 +27,9 @@ async def bump_version(session: AsyncSession) -> int:
     )
     if version is None:
         raise RuntimeError("the registry_version row is missing; run `steadyhand db upgrade`")
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(CHANNEL, str(version))))
     return version
 
 
