@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -65,7 +65,7 @@ async def served_value(stage: Stage, key: str) -> object:
     return response.json().get("value") if response.status_code == 200 else None
 
 
-async def api(stage: Stage, path: str, body: dict[str, object]) -> None:
+async def api(stage: Stage, path: str, body: Mapping[str, object]) -> None:
     async with httpx.AsyncClient(base_url=stage.base_url) as client:
         response = await client.post(path, headers=AUTH, json=body)
     assert response.status_code in (200, 201), response.text
@@ -96,7 +96,7 @@ async def test_each_write_on_one_replica_is_served_by_the_other(
         assert incident.channel_id is not None
         await a.command("alice", incident.channel_id, "rollback prompt because refusals")
         await a.driver.click(
-            "carol", incident.channel_id, card(a, incident)["ts"], ids.ACTION_APPROVE
+            "carol", incident.channel_id, str(card(a, incident)["ts"]), ids.ACTION_APPROVE
         )
         await a.settle()
         await served_by_b("support-bot.prompt", "v12")

@@ -4,6 +4,7 @@ and reads nothing, and nothing is served before its transaction commits."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,6 +42,9 @@ class Reader:
         self.values = {f["key"]: f["value"] for f in response.json()["flags"]}
         return 200
 
+    def value(self, key: str) -> object:
+        return self.values[key]
+
 
 async def test_every_write_that_changes_what_is_served_is_seen_on_the_next_read(
     make_stage: StageFactory, tmp_path: Path
@@ -48,31 +52,31 @@ async def test_every_write_that_changes_what_is_served_is_seen_on_the_next_read(
     async with action_stage(make_stage, tmp_path) as stage:
         reader = Reader(stage)
         assert await reader.read() == 200
-        assert reader.values["support-bot.prompt"] == "v12"
+        assert reader.value("support-bot.prompt") == "v12"
         loads = stage.runtime.deps.served.loads
         assert await reader.read() == 304  # unchanged: the same tag, and nothing rebuilt
         assert stage.runtime.deps.served.loads == loads
 
         change = {"service": "support-bot", "component": "model", "version": "gpt-y", "actor": "ci"}
         assert (await api(stage, "/api/changes", change)).status_code == 201
-        assert await reader.read() == 200 and reader.values["support-bot.model"] == "gpt-y"
+        assert await reader.read() == 200 and reader.value("support-bot.model") == "gpt-y"
 
         # open_incident marks v12 known-good and records v13: two writes, each served.
         incident = await open_incident(stage)
-        assert await reader.read() == 200 and reader.values["support-bot.prompt"] == "v13"
+        assert await reader.read() == 200 and reader.value("support-bot.prompt") == "v13"
         assert incident.channel_id is not None
         await stage.command("alice", incident.channel_id, "rollback prompt because refusals")
         await stage.driver.click(
-            "carol", incident.channel_id, card(stage, incident)["ts"], ids.ACTION_APPROVE
+            "carol", incident.channel_id, str(card(stage, incident)["ts"]), ids.ACTION_APPROVE
         )
         await stage.settle()
-        assert await reader.read() == 200 and reader.values["support-bot.prompt"] == "v12"
+        assert await reader.read() == 200 and reader.value("support-bot.prompt") == "v12"
 
         await stage.command("bob", incident.channel_id, "flag new-retriever 5% because noisy")
-        assert await reader.read() == 200 and reader.values["support-bot.new-retriever"] == 5
+        assert await reader.read() == 200 and reader.value("support-bot.new-retriever") == 5
 
         assert (await api(stage, "/api/services", BILLING)).status_code == 201
-        assert await reader.read() == 200 and reader.values["billing-bot.prompt"] == "b1"
+        assert await reader.read() == 200 and reader.value("billing-bot.prompt") == "b1"
 
         mark = {"service": "support-bot", "component": "model", "version": "gpt-y", "by": "U1"}
         assert (await api(stage, "/api/known-good", mark)).status_code == 201
@@ -94,13 +98,13 @@ async def test_nothing_is_served_before_its_transaction_commits(
             await uow.registry.add_change(change)
             assert await reader.read() == 304
             await uow.commit()
-            assert await reader.read() == 200 and reader.values["support-bot.prompt"] == "v13"
+            assert await reader.read() == 200 and reader.value("support-bot.prompt") == "v13"
 
         async with stage.runtime.deps.uow() as uow:  # rolled back: never served
             await uow.registry.add_change(replace(change, id="c-2", to_version="v14"))
         assert await reader.read() == 304
 
 
-async def api(stage: Stage, path: str, body: dict[str, object]) -> httpx.Response:
+async def api(stage: Stage, path: str, body: Mapping[str, object]) -> httpx.Response:
     async with httpx.AsyncClient(base_url=stage.base_url) as client:
         return await client.post(path, headers=AUTH, json=body)
