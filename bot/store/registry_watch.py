@@ -93,6 +93,8 @@ class RegistryWatch:
                     log.warning(
                         "Registry LISTEN connection lost (%s); polling until it is back", exc
                     )
+            except Exception:  # an edge: whatever else broke listening, poll and listen again
+                log.exception("Registry LISTEN failed; polling until it is back")
             self.listening = False
             await asyncio.sleep(self._reconnect_every)
 
