@@ -117,6 +117,12 @@ async def test_each_write_on_one_replica_is_served_by_the_other(
             return isinstance(found, bytes) and "known_good" in json.loads(found)["metadata"]
 
         await eventually(marked, "B serves ledger.model's known-good mark", within)
+        # The same state has the same tag on every replica: a poller may switch replicas.
+        async with httpx.AsyncClient() as client:
+            tagged = await client.post(f"{a.base_url}{FLAGS}", headers=AUTH, json={})
+            again = {**AUTH, "If-None-Match": tagged.headers["ETag"]}
+            unchanged = await client.post(f"{b.base_url}{FLAGS}", headers=again, json={})
+        assert (unchanged.status_code, unchanged.headers["ETag"]) == (304, tagged.headers["ETag"])
         if backend == "postgresql":  # heard, not polled
             assert watch.listening and watch.polls == 0 and watch.notifications >= 6
 
