@@ -1,8 +1,9 @@
 """Pending Slack work: what the bot still owes Slack for an incident, kept as rows.
 
 An incident's opening (channel, invitations, topic, header, checklist, the five questions, the
-alert summary) and the messages it owes later (status updates) are written as work rows in the
-same transaction as whatever causes them, then delivered. A Slack failure leaves the row due
+alert summary) and the messages it owes later (status updates, action cards, notices, reminders,
+the post-mortem) are written as work rows in the same transaction as whatever causes them, then
+delivered. A Slack failure leaves the row due
 again after a backoff, so it delays and never loses; a process that stops mid-step leaves its
 lease to expire, and any replica finishes the work.
 
@@ -42,11 +43,15 @@ class Step(StrEnum):
     TOPIC = "topic"
     HEADER = "header"
     CLASSIFY_OFFER = "classify_offer"
-    CHECKLIST_PAGE = "checklist_page"  # payload: page, pages
+    # payload: page, pages; posted only as the incident's next page (a switched runbook's
+    # pages replace what the opening still owed)
+    CHECKLIST_PAGE = "checklist_page"
+    CHECKLIST_RETIRED = "checklist_retired"  # payload: pages (their ts), kind (the new one)
     QUESTIONS = "questions"
     ALERT_SUMMARY = "alert_summary"  # payload: page, service_unknown
     STATUS_UPDATE = "status_update"  # payload: channel, author, text, at, for_stakeholders
     HEADER_REFRESH = "header_refresh"  # the header edited to what the incident is now
+    QUESTIONS_REFRESH = "questions_refresh"  # the five questions edited to show the answers
     COMMANDER_CHANGED = "commander_changed"  # payload: previous, current, by
     RESOLVED = "resolved"  # payload: by
     ACTION_CARD = "action_card"  # payload: request
@@ -56,7 +61,24 @@ class Step(StrEnum):
     # escalation
     # The draft post-mortem and its picture, drawn from the timeline when delivered (only the
     # key is kept: it names the file, so a retry can tell it was shared).
+    # payload: by (who asked for it, when someone did)
     POSTMORTEM_UPLOAD = "postmortem_upload"
+    # One message for the incident channel, drawn when delivered from what the payload names
+    # (see Post); the caller records it on the timeline in the unit of work that queues it.
+    POST = "post"  # payload: post (a Post), and that post's own fields
+
+
+class Post(StrEnum):
+    """What a POST step says. Each names its records rather than carrying the message, so it is
+    drawn as things stand when Slack finally takes it (an example sorted meanwhile shows its
+    set) and fits in a JSON column."""
+
+    NOTICE = "notice"  # payload: text, is_error
+    FOLLOW_UP = "follow_up"  # payload: number
+    EXAMPLE_CARD = "example_card"  # payload: number; its ts is kept on the example
+    RUNBOOK_SWITCH_OFFER = "runbook_switch_offer"  # payload: current, suggested
+    TRIAGE_REMINDER = "triage_reminder"  # payload: minutes
+    REVIEW_DUE = "review_due"  # payload: since_resolved (seconds, when it fell due)
 
 
 @dataclass(frozen=True)

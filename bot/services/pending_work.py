@@ -31,6 +31,7 @@ from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChannelNameTaken, ChatError, UnitOfWork
 from bot.services.deps import Deps
 from bot.services.incident_texts import runbook_problem, topic
+from bot.services.pending_posts import draw, keep_ts
 from bot.services.postmortem_delivery import postmortem_filename, record_posted, upload_postmortem
 from bot.services.timeline import record
 from bot.services.triage_context import triage_context
@@ -72,6 +73,25 @@ async def deliver_now(deps: Deps, incident_id: str) -> str | None:
     """Deliver the incident's due work; None if nothing is left, else why."""
     await deliver_pending(deps, incident_id)
     return await still_owed(deps, incident_id)
+
+
+async def deliver_or_tell(deps: Deps, incident_id: str, done: str, verb: str) -> m.Notice | None:
+    """Deliver the incident's due work; if Slack fails, say what is kept and that it will
+    follow (`done`: what is kept; `verb`: what happens to it in the channel)."""
+    await deliver_pending(deps, incident_id)
+    return await owed_notice(deps, incident_id, done, verb)
+
+
+async def owed_notice(deps: Deps, incident_id: str, done: str, verb: str) -> m.Notice | None:
+    """What to tell the person who asked, when the incident still owes Slack work."""
+    problem = await still_owed(deps, incident_id)
+    if problem is None:
+        return None
+    return m.Notice(
+        f"{done}, but Slack has not taken it yet ({problem}). "
+        f"It will be {verb} in the channel as soon as Slack answers again.",
+        is_error=True,
+    )
 
 
 async def queue(
@@ -192,6 +212,18 @@ async def _finish(deps: Deps, work: PendingWork, uow: UnitOfWork | None) -> Pend
     return claimed[0] if claimed else None
 
 
+async def _finish_saving(
+    deps: Deps, work: PendingWork, save: Callable[[UnitOfWork], Awaitable[None]]
+) -> PendingWork | None:
+    """Save what the step produced (a message's ts, a timeline event) and mark it done in one
+    unit of work, so a step is never done without what it made being kept."""
+    async with deps.uow() as uow:
+        await save(uow)
+        following = await _finish(deps, work, uow)
+        await uow.commit()
+    return following
+
+
 # Opening
 
 
@@ -297,7 +329,9 @@ async def _checklist_page(
 ) -> PendingWork | None:
     chunks = pages(incident.steps)
     number = int(work.payload["page"])
-    if number > len(chunks):  # the checklist changed since (a new kind posts its own)
+    # Only the next page of the checklist the incident has now: after a runbook switch, what
+    # the opening still owed posts the new pages, and the switch's own steps the rest.
+    if number > len(chunks) or len(incident.checklist_ts) != number - 1:
         return await _finish(deps, work, None)
     page = m.ChecklistPage(incident.id, number, len(chunks), tuple(chunks[number - 1]))
     ts = await _post_once(deps, work, channel, page)
@@ -310,6 +344,16 @@ async def _checklist_page(
         following = await _finish(deps, work, uow)
         await uow.commit()
     return following
+
+
+async def _checklist_retired(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    kind = str(work.payload["kind"])
+    replaced = m.Notice(f"This checklist was replaced by the {kind} runbook's, posted below.")
+    for ts in work.payload.get("pages") or []:
+        await deps.chat.update(channel, str(ts), replaced)
+    return await _finish(deps, work, None)
 
 
 async def _questions(
@@ -339,11 +383,9 @@ async def _alert_summary(
     page, unknown = work.payload.get("page"), work.payload.get("service_unknown")
     summary = m.AlertSummary(tuple(alerts), page, unknown)
     ts = await _post_once(deps, work, channel, summary)
-    async with deps.uow() as uow:
-        await uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
-        following = await _finish(deps, work, uow)
-        await uow.commit()
-    return following
+    return await _finish_saving(
+        deps, work, lambda uow: uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
+    )
 
 
 # Later messages
@@ -366,7 +408,17 @@ async def _header_refresh(
 ) -> PendingWork | None:
     if incident.header_ts is not None:
         runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
-        await deps.chat.update(channel, incident.header_ts, m.IncidentHeader(incident, runbook))
+        problem = runbook_problem(deps, incident.kind, runbook)
+        header = m.IncidentHeader(incident, runbook, problem)
+        await deps.chat.update(channel, incident.header_ts, header)
+    return await _finish(deps, work, None)
+
+
+async def _questions_refresh(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    if incident.questions_ts is not None:
+        await deps.chat.update(channel, incident.questions_ts, m.FiveQuestions(incident))
     return await _finish(deps, work, None)
 
 
@@ -454,11 +506,22 @@ async def _postmortem_upload(
         file_id, picture_id = shared, None
     else:
         file_id, picture_id = await upload_postmortem(deps, incident, filename)
-    async with deps.uow() as uow:
-        await record_posted(uow, deps, incident, BOT_ACTOR, filename, file_id, picture_id)
-        following = await _finish(deps, work, uow)
-        await uow.commit()
-    return following
+    by = str(work.payload.get("by") or BOT_ACTOR)
+    return await _finish_saving(
+        deps,
+        work,
+        lambda uow: record_posted(uow, deps, incident, by, filename, file_id, picture_id),
+    )
+
+
+async def _post(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    message = await draw(deps, incident, work.payload)
+    if message is None:  # what it was about is gone, or already shown
+        return await _finish(deps, work, None)
+    ts = await _post_once(deps, work, channel, message)
+    return await _finish_saving(deps, work, lambda uow: keep_ts(uow, incident.id, work.payload, ts))
 
 
 async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
@@ -506,10 +569,12 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[Pendin
     Step.HEADER: _header,
     Step.CLASSIFY_OFFER: _classify_offer,
     Step.CHECKLIST_PAGE: _checklist_page,
+    Step.CHECKLIST_RETIRED: _checklist_retired,
     Step.QUESTIONS: _questions,
     Step.ALERT_SUMMARY: _alert_summary,
     Step.STATUS_UPDATE: _status_update,
     Step.HEADER_REFRESH: _header_refresh,
+    Step.QUESTIONS_REFRESH: _questions_refresh,
     Step.COMMANDER_CHANGED: _commander_changed,
     Step.RESOLVED: _resolved,
     Step.ACTION_CARD: _action_card,
@@ -517,4 +582,5 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[Pendin
     Step.VERIFICATION_REPORT: _verification_report,
     Step.ALL_ALERTS_RESOLVED: _all_alerts_resolved,
     Step.POSTMORTEM_UPLOAD: _postmortem_upload,
+    Step.POST: _post,
 }

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.domain.kinds import IncidentKind
 from bot.domain.timeline import EventType
 from bot.sandbox.entities import Channel
 from bot.sandbox.seed import ALICE, BOB, GENERAL_CHANNEL
@@ -27,6 +28,7 @@ from tests.e2e.helpers import (
 )
 from tests.e2e.registry_stage import TOKEN
 from tests.e2e.test_alerts import ALERTS, alert_stage, generic, send, timeline
+from tests.e2e.test_checklist_and_questions import answer
 
 # More 500s in a row than slack_sdk's own retries absorb.
 OUTLASTING_SLACK_SDK = 3
@@ -366,3 +368,120 @@ async def test_a_burst_of_failures_on_every_method_still_opens_each_incident_onc
         assert sorted(c.name for c in channels) == sorted(f"inc-20261122-{k}-bad" for k in kinds)
         for channel in channels:
             await assert_fully_opened(stage, channel, alert=True)
+
+
+# Messages posted later: failed examples, follow-ups, the runbook switch offer, reminders, the
+# post-mortem on demand (each recorded first, then owed to Slack as a pending post).
+
+
+def slack_fails(stage: Stage, method: str) -> None:
+    """Slack answers `method` with 500s, more of them than slack_sdk's own retries absorb."""
+    stage.sandbox.fail_next(method, "internal_error", status=500, times=OUTLASTING_SLACK_SDK)
+
+
+async def opened(stage: Stage, what: str) -> Channel:
+    await stage.command("alice", "#general", f"open {what}")
+    return only_incident_channel(stage.sandbox)
+
+
+async def test_an_example_and_a_follow_up_slack_fails_to_post_are_posted_once_later(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "quality Answers degraded")
+    slack_fails(stage, "chat.postMessage")
+    await stage.command("alice", channel.id, "example refunds in CHF quote EUR")
+    await stage.command("bob", channel.id, "followup <@U_CAROL|carol> gate prompts on refunds")
+    told = [text_of(e) for e in stage.sandbox.ephemerals(ALICE, channel.id)]
+    assert "It will be posted in the channel as soon as Slack answers again" in told[-1]
+    assert posts_saying(stage, channel.id, "Failed example #1") == 0
+    incident = await incident_of(stage, channel)
+    kinds = [e.type for e in await timeline(stage, incident.id)]
+    assert EventType.EXAMPLE_ADDED in kinds and EventType.FOLLOW_UP_ADDED in kinds
+
+    await settle_slack(stage)
+    assert posts_saying(stage, channel.id, "Failed example #1") == 1
+    assert posts_saying(stage, channel.id, "Follow-up #1") == 1
+    [card] = [m for m in stage.sandbox.messages(channel.id) if "Failed example #1" in text_of(m)]
+    async with stage.runtime.deps.uow() as uow:
+        example = await uow.findings.example(incident.id, 1)
+        assert await uow.pending_work.pending(incident.id) == []
+    assert example is not None and example.card_ts == card["ts"]
+    await stage.command("carol", channel.id, "example #1 backlog")  # edits the card it kept
+    first = stage.sandbox.message(channel.id, card["ts"])
+    assert "*Backlog*" in text_of(first.to_slack(stage.sandbox.workspace.team))
+
+
+async def test_an_example_card_posted_without_our_hearing_back_is_posted_once(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "quality Answers degraded")
+    stage.sandbox.lose_next_answer("chat.postMessage")  # the card lands; the answer is lost
+    await stage.command("alice", channel.id, "example refunds in CHF quote EUR")
+    await settle_slack(stage)
+    [card] = [m for m in stage.sandbox.messages(channel.id) if "Failed example #1" in text_of(m)]
+    incident = await incident_of(stage, channel)
+    async with stage.runtime.deps.uow() as uow:
+        example = await uow.findings.example(incident.id, 1)
+    assert example is not None and example.card_ts == card["ts"]
+
+
+async def test_a_reminder_slack_fails_to_post_is_sent_once_after_a_restart(
+    make_stage: StageFactory,
+) -> None:
+    async with make_stage() as first:
+        channel = await opened(first, "quality Answers degraded")
+        first.clock.advance(timedelta(minutes=15))
+        slack_fails(first, "chat.postMessage")
+        await first.run_due_work()
+        await first.run_due_work()  # the scheduler again, Slack still failing
+        assert posts_saying(first, channel.id, "unanswered") == 0
+    async with make_stage() as second:  # a new process on the same database
+        await settle_slack(second)
+        assert posts_saying(second, channel.id, "unanswered") == 1
+        incident = await incident_of(second, channel)
+        kinds = [e.type for e in await timeline(second, incident.id)]
+        assert kinds.count(EventType.REMINDER_SENT) == 1
+
+
+async def test_a_postmortem_asked_for_while_slack_fails_is_uploaded_once_later(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "cost Spend tripled")
+    slack_fails(stage, "files.getUploadURLExternal")
+    await stage.command("bob", channel.id, "postmortem")
+    told = stage.sandbox.ephemerals(BOB, channel.id)[-1]["text"]
+    assert "It will be uploaded in the channel as soon as Slack answers again" in told
+
+    await settle_slack(stage)
+    shared = [f for m in stage.sandbox.messages(channel.id) for f in m.get("files", [])]
+    assert [f["name"].endswith(".md") for f in shared] == [True, False]  # and its picture
+    incident = await incident_of(stage, channel)
+    posted = [
+        e for e in await timeline(stage, incident.id) if e.type is EventType.POSTMORTEM_POSTED
+    ]
+    assert [(e.actor, e.data["file_id"]) for e in posted] == [(BOB, shared[0]["id"])]
+
+
+async def test_a_runbook_switch_offered_and_made_while_slack_fails_is_shown_once(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "quality Answers degraded")
+    before = await incident_of(stage, channel)
+    slack_fails(stage, "chat.postMessage")
+    await answer(stage, channel, "bob", q1="retrieval")
+    assert with_action(stage.sandbox.messages(channel.id), ids.ACTION_SWITCH_RUNBOOK) == []
+    await settle_slack(stage)
+    [offer] = with_action(stage.sandbox.messages(channel.id), ids.ACTION_SWITCH_RUNBOOK)
+
+    slack_fails(stage, "chat.postMessage")
+    await stage.driver.click("bob", channel.id, offer["ts"], ids.ACTION_SWITCH_RUNBOOK)
+    await stage.settle()
+    assert (await incident_of(stage, channel)).kind is IncidentKind.RETRIEVAL  # kept
+    await settle_slack(stage)
+    after = await incident_of(stage, channel)
+    pages = with_action(stage.sandbox.messages(channel.id), ACTION_TOGGLE_STEP)
+    assert [page["ts"] for page in pages] == after.checklist_ts  # the new ones, once
+    assert [p for page in pages for p in step_positions(page)] == list(range(len(after.steps)))
+    messages = {m["ts"]: m for m in stage.sandbox.messages(channel.id)}
+    assert "replaced" in text_of(messages[before.checklist_ts[0]])
+    assert "Retrieval" in stage.sandbox.channel(channel.id).topic.value
