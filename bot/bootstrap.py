@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,6 +35,7 @@ from bot.ports import Clock, DatabaseUnavailable
 from bot.runbooks.loader import load_library
 from bot.scheduler.jobs import build_scheduler
 from bot.services.deps import Deps, Policy
+from bot.services.ofrep_snapshot import check_snapshot, refresh_snapshot
 from bot.services.service_catalog import refresh_catalog
 from bot.slack.app import build_bolt_app
 from bot.slack.background import Background
@@ -46,6 +48,7 @@ from bot.slack.token_check import check_bot_token
 from bot.store.database import check_reachable, check_writable, create_engine, normalize_url
 from bot.store.faults import unavailable
 from bot.store.migrations import upgrade_database
+from bot.store.registry_watch import RegistryWatch
 from bot.store.uow import SqlUnitOfWorkFactory
 from bot.web.alerts import AlertSecrets, alert_routes
 from bot.web.api import api_routes
@@ -70,6 +73,7 @@ class Runtime:
     bolt: AsyncApp
     web: Starlette
     background: Background
+    registry_watch: RegistryWatch
     # Run first when the web app shuts down, e.g. closing the Socket Mode connection, so that
     # no new request arrives while the work in hand is finished.
     before_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -108,8 +112,9 @@ async def build_runtime(
     # One client for drivers and verification checks, made when one first calls out.
     outside = OutsideClient()
     clock = clock or SystemClock()
+    uow = SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False))
     deps = Deps(
-        uow=SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False)),
+        uow=uow,
         chat=SlackChat(client, once=once),
         clock=clock,
         runbooks=library,
@@ -131,6 +136,10 @@ async def build_runtime(
         directory=SlackDirectory(client, clock),
         messages=SlackMessages(client),
     )
+    # A commit that changed the registry rebuilds this process's OFREP snapshot before the
+    # writer goes on; the watch hears of other processes' commits.
+    uow.after_registry_commit = lambda: check_snapshot(deps)
+    watch = RegistryWatch(lambda: check_snapshot(deps), settings.database_url)
     metrics = Metrics()
     background = Background()
     listening = Listening(deps, background, ResponseUrls(http))
@@ -141,11 +150,15 @@ async def build_runtime(
         scheduler = build_scheduler(deps, metrics) if run_scheduler else None
         if scheduler:
             scheduler.start()
+        watching = asyncio.create_task(watch.run(), name="registry watch")
         try:
             yield
         finally:
             for hook in runtime.before_shutdown:
                 await hook()
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             if scheduler:
                 scheduler.shutdown(wait=False)
             try:
@@ -185,6 +198,16 @@ async def build_runtime(
         "Objects from start-up the garbage collector no longer walks (bot/server.py settle_heap).",
         gc.get_freeze_count,
     )
+    metrics.gauge(
+        "steadyhand_registry_version_served",
+        "The registry version this process's OFREP answers come from.",
+        lambda: deps.served.current.version,
+    )
+    metrics.gauge(
+        "steadyhand_registry_listening",
+        "1 while this process hears registry changes by LISTEN/NOTIFY, 0 while it polls.",
+        lambda: int(watch.listening),
+    )
     secrets = AlertSecrets(
         settings.alert_tokens,
         settings.grafana_secret,
@@ -205,8 +228,9 @@ async def build_runtime(
         ofrep,
         faults,
     )
-    runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
+    runtime = Runtime(settings, engine, deps, metrics, bolt, web, background, watch)
     await refresh_catalog(deps)  # the services registered over the API, before any request
+    await refresh_snapshot(deps)  # what OFREP serves, from the config and the database
     return runtime
 
 

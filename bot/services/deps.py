@@ -22,6 +22,7 @@ from bot.ports import (
     UnitOfWorkFactory,
     Verifier,
 )
+from bot.services.served import ServedRegistry
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,5 @@ class Deps:
     verifier: Verifier | None = None
     directory: Directory | None = None  # who is in a Slack user group
     messages: MessageReader | None = None  # reads a pinned message's text
+    # What OFREP serves; each process has its own (bot/services/ofrep_snapshot.py).
+    served: ServedRegistry = field(default_factory=ServedRegistry)

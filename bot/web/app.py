@@ -72,11 +72,13 @@ def create_web_app(
 
     return Starlette(
         routes=[
+            # The hottest first: Starlette tries each route's pattern in turn, and AI services
+            # read their flags in their own request path. No two routes share a path.
+            *ofrep,
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *api,
-            *ofrep,
         ],
         lifespan=lifespan or _no_lifespan,
         middleware=[

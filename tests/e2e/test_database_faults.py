@@ -1,6 +1,6 @@
-"""The database goes away under the real bot: every endpoint answers 503 with `Retry-After` and
-the reason, never a bare 500; `/healthz` says so; the bot is back within a few polls once the
-database is; and no write it answered 2xx is lost.
+"""The database goes away under the real bot: every endpoint that needs it answers 503 with
+`Retry-After` and the reason, never a bare 500 (OFREP serves on from memory); `/healthz` says so;
+the bot is back within a few polls once the database is; and no write it answered 2xx is lost.
 
 PostgreSQL is taken away by a loopback TCP proxy between the bot and the server
 (tests/support/tcp_proxy.py): new connections are refused and open ones are cut, as when the
@@ -176,12 +176,13 @@ async def test_a_postgres_outage_answers_503_everywhere_and_loses_no_accepted_wr
         async with httpx.AsyncClient(base_url=stage.base_url, timeout=30) as client:
             assert_unavailable(await writes.change(client, 10_000))
             assert_unavailable(await writes.alert(client, 10_000))
+            # Flags are served from memory: AI services keep reading the last committed state.
             bulk = await client.post("/ofrep/v1/evaluate/flags", headers=AUTH, json={})
-            assert_unavailable(bulk, "errorDetails")
+            assert bulk.status_code == 200, bulk.text
             one = await client.post(
                 "/ofrep/v1/evaluate/flags/support-bot.kill_switch", headers=AUTH, json={}
             )
-            assert_unavailable(one, "errorDetails")
+            assert one.status_code == 200, one.text
             health = await client.get("/healthz")
             assert_unavailable(health, "database")
         # Slack does not retry a slash command, but it tells the person it failed: better than
