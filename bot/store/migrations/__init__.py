@@ -23,7 +23,7 @@ from bot.store.database import create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent
 # The newest revision in versions/; tests/store/test_migrations.py holds it to Alembic's head.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 VERSION_TABLE = "alembic_version"  # Alembic's own name for it
 # Replicas starting together on PostgreSQL take turns; any constant shared by all of them works.
 ADVISORY_LOCK_KEY = 0x5354_4459  # "STDY"
