@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.alert_rules import AlertSettings
 from bot.domain.findings import DEFAULT_PIN_REACTION
+from bot.domain.pending_work import STEP_TIME_LIMIT
 from bot.domain.registry import Catalog
 from bot.domain.runbooks import RunbookLibrary
 from bot.ports import (
@@ -52,3 +53,5 @@ class Deps:
     verifier: Verifier | None = None
     directory: Directory | None = None  # who is in a Slack user group
     messages: MessageReader | None = None  # reads a pinned message's text
+    # A pending Slack step given back unfinished after this long, within its lease.
+    step_time_limit: timedelta = STEP_TIME_LIMIT
