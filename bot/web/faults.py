@@ -7,7 +7,9 @@ answer a bare 500 for it, whatever it catches itself. `/slack/events` also check
 request is acked before its work runs, and an ack whose work cannot even be recorded is a
 promise broken in silence. Answered 503 instead, Slack retries events, and shows the person a
 failed command or click so they can try again. That check is trusted for a second
-(`ReachabilityWatch`), so it costs the acks nothing while the database answers.
+(`ReachabilityWatch`), so it costs the acks nothing while the database answers. Socket Mode's
+requests, which never pass through here, ask the same watch before Bolt acks them
+(bot/slack/outages.py).
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ class ReachabilityWatch:
                 await self._check()
             except DatabaseUnavailable as outage:
                 self._last_outage = outage
+                raise
+            except BaseException:  # not an outage: those queued behind ask for themselves
+                self._last_outage = None
                 raise
             finally:
                 self._checks_done += 1
