@@ -53,7 +53,7 @@ from bot.store.uow import SqlUnitOfWorkFactory
 from bot.web.alerts import AlertSecrets, alert_routes
 from bot.web.api import api_routes
 from bot.web.app import create_web_app
-from bot.web.faults import DatabaseFaults
+from bot.web.faults import DatabaseFaults, ReachabilityWatch
 from bot.web.metrics import Metrics
 from bot.web.ofrep import ofrep_routes
 
@@ -93,8 +93,10 @@ async def build_runtime(
         await check_bot_token(settings.slack_bot_token, settings.slack_api_url)
     engine = create_engine(settings.database_url)
     # One HTTP session for every call to Slack: without it slack_sdk opens a new one (and a
-    # new connection) per call.
-    http = aiohttp.ClientSession()
+    # new connection) per call. The time limit is the session's: slack_sdk applies its own
+    # `timeout` only to sessions it makes itself, so with this one a call Slack never answered
+    # waited aiohttp's default of five minutes.
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_CALL_TIMEOUT_SECONDS))
     client = _slack_client(
         settings,
         http,
@@ -143,7 +145,9 @@ async def build_runtime(
     metrics = Metrics()
     background = Background()
     listening = Listening(deps, background, ResponseUrls(http))
-    bolt = build_bolt_app(settings.slack_signing_secret, client, listening)
+    # One watch for both ways Slack's requests come in: asked at most once a second.
+    watch = ReachabilityWatch(lambda: check_reachable(engine))
+    bolt = build_bolt_app(settings.slack_signing_secret, client, listening, watch.check)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -227,6 +231,7 @@ async def build_runtime(
         api,
         ofrep,
         faults,
+        watch,
     )
     runtime = Runtime(settings, engine, deps, metrics, bolt, web, background, watch)
     await refresh_catalog(deps)  # the services registered over the API, before any request
@@ -263,8 +268,8 @@ def _slack_client(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=http,
-        # A call that cannot finish in this long is treated as failed (and retried) rather
-        # than holding a request or the scheduler's tick.
+        # For the record only: with a session given, the session's time limit is the one
+        # that holds (see build_runtime).
         timeout=SLACK_CALL_TIMEOUT_SECONDS,
         retry_handlers=list(retries),
     )

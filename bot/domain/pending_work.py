@@ -29,6 +29,12 @@ LONGEST_WAIT = timedelta(minutes=10)
 # Longer than a step can take (two Slack calls, each at most 15 s before it times out, plus
 # slack_sdk's few quick retries), short enough that a crash delays an opening by a minute.
 LEASE = timedelta(seconds=60)
+# What a step may take before it is given back (released, to be tried again after a backoff).
+# Each Slack call times out by itself, but a step makes several (an upload: a URL, the bytes
+# and the share, for two files, with retries) and could outlast its lease; another process
+# would then claim it and do it a second time while the first still ran. Below the lease by
+# enough to record the outcome before the lease runs out.
+STEP_TIME_LIMIT = timedelta(seconds=45)
 # A step Slack refuses for good (not a passing failure) is tried this many times, then dropped
 # with a note on the timeline, so one bad setting does not hold the rest of the incident back.
 REFUSALS_BEFORE_GIVING_UP = 3
@@ -140,8 +146,15 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 def gives_up(work: PendingWork, passing: bool) -> bool:
     """Whether a failed try is the last: passing failures (Slack down, rate limits, timeouts)
-    are retried for as long as it takes; a refusal a few times. A channel is never given up
-    on: without it the incident has nowhere to live."""
-    if passing or work.step is Step.CREATE_CHANNEL:
+    are retried for as long as it takes; a refusal a few times. That holds for the channel too:
+    one Slack refuses for good (`restricted_action`, `invalid_name`) would otherwise leave the
+    incident pending for ever; its opening is cancelled instead (see cancels_opening)."""
+    if passing:
         return False
     return work.attempts >= REFUSALS_BEFORE_GIVING_UP
+
+
+def cancels_opening(work: PendingWork) -> bool:
+    """Whether giving this step up ends the incident: without a channel it has nowhere to
+    live, and every step after it needs one."""
+    return work.step is Step.CREATE_CHANNEL

@@ -12,10 +12,14 @@ to expire. Either way the step may have half happened, so each one first checks:
 - the post-mortem's file carries its work key in its name; a retry first looks for it among
   the files shared in the channel's recent history;
 - inviting and setting the topic can simply be done again.
+
+A step that runs too long is given back before its lease runs out (STEP_TIME_LIMIT), so no
+other process claims it while it still runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,7 +30,14 @@ from bot.domain import messages as m
 from bot.domain.checklists import pages
 from bot.domain.drivers import VerificationResult
 from bot.domain.incidents import Incident, channel_name
-from bot.domain.pending_work import NewWork, PendingWork, Step, gives_up, retry_delay
+from bot.domain.pending_work import (
+    NewWork,
+    PendingWork,
+    Step,
+    cancels_opening,
+    gives_up,
+    retry_delay,
+)
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChannelNameTaken, ChatError, UnitOfWork
 from bot.services.deps import Deps
@@ -123,7 +134,7 @@ async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
     while following is not None and done < MOST_STEPS_PER_RUN:
         current = following
         try:
-            following = await _do(deps, current)
+            following = await _within_lease(deps, current)
         except ChatError as exc:
             await _failed(deps, current, exc)
             return done, 1
@@ -131,23 +142,34 @@ async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
     return done, 0
 
 
+async def _within_lease(deps: Deps, work: PendingWork) -> PendingWork | None:
+    """Do the step, or give it back unfinished before its lease runs out: a step still running
+    when another process may claim it would be done twice. What it left half done is found by
+    the next try, as after any failure whose outcome is unknown."""
+    seconds = deps.step_time_limit.total_seconds()
+    limit = asyncio.timeout(seconds)
+    try:
+        async with limit:
+            return await _do(deps, work)
+    except TimeoutError:
+        if not limit.expired():  # a time limit of the step's own, e.g. the database's
+            raise
+        raise ChatError(
+            f"Slack did not finish {_what(work)} within {seconds:.0f} s", passing=True
+        ) from None
+
+
 async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
     now = deps.clock.now()
     given_up = gives_up(work, exc.passing)
+    if given_up and cancels_opening(work):
+        await _cancel_opening(deps, work, exc)
+        return
     async with deps.uow() as uow:
         if given_up:
             log.error("Gave up on %s for incident %s: %s", work.step, work.incident_id, exc)
             await uow.pending_work.done(work.key, now)
-            await record(
-                uow,
-                work.incident_id,
-                EventType.SLACK_WORK_DROPPED,
-                BOT_ACTOR,
-                now,
-                f"Slack refused {_what(work)} {work.attempts} times; gave up: {exc}",
-                step=work.step.value,
-                error=str(exc),
-            )
+            await _record_dropped(uow, work, now, exc, f"Slack refused {_what(work)}")
         else:
             wait = retry_delay(work.attempts)
             log.warning(
@@ -164,6 +186,30 @@ async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
         await _tell_given_up(deps, work, _TOLD_WHEN_GIVEN_UP[work.step].format(error=exc))
 
 
+async def _record_dropped(
+    uow: UnitOfWork, work: PendingWork, now: datetime, exc: ChatError, what: str, also: str = ""
+) -> None:
+    gave_up = f"gave up {also}".rstrip()
+    await record(
+        uow,
+        work.incident_id,
+        EventType.SLACK_WORK_DROPPED,
+        BOT_ACTOR,
+        now,
+        f"{what} {work.attempts} times; {gave_up}: {exc}",
+        step=work.step.value,
+        error=str(exc),
+    )
+
+
+# What the opener is told when Slack will not make the channel: what it said, and what to do.
+_OPENING_CANCELLED = (
+    "Could not open the incident “{title}”: Slack refused to create its channel {tries} times "
+    "({error}), so it is cancelled and nothing more will be tried. Fix what Slack names (a "
+    "workspace setting that restricts who may create channels, a name it will not take) and "
+    "run `/incident open` again."
+)
+
 # What the channel is told when a step is given up, where people can do it themselves.
 _TOLD_WHEN_GIVEN_UP = {
     Step.POSTMORTEM_UPLOAD: (
@@ -171,6 +217,42 @@ _TOLD_WHEN_GIVEN_UP = {
         "Run `/incident postmortem` to try again."
     ),
 }
+
+
+async def _cancel_opening(deps: Deps, work: PendingWork, exc: ChatError) -> None:
+    """Slack will not make the incident's channel: drop all the work it still owes, close it
+    as cancelled (so the next alert of its group opens a new one), and tell who opened it."""
+    now = deps.clock.now()
+    log.error("Gave up opening incident %s: %s", work.incident_id, exc)
+    async with deps.uow() as uow:
+        incident = await uow.incidents.get(work.incident_id)
+        for owed in await uow.pending_work.pending(work.incident_id):
+            await uow.pending_work.done(owed.key, now)
+        await _record_dropped(
+            uow, work, now, exc, "Slack refused to create the channel", "and cancelled the incident"
+        )
+        if incident is not None and incident.is_open:
+            incident.resolve(now, f"Cancelled: Slack refused to create its channel ({exc})")
+            await uow.incidents.update(incident)
+            await uow.reminders.cancel_for(incident.id)
+        await uow.commit()
+    if incident is not None:
+        told = _OPENING_CANCELLED.format(title=incident.title, error=exc, tries=work.attempts)
+        await _tell_opener(deps, incident, m.Notice(told, is_error=True))
+
+
+async def _tell_opener(deps: Deps, incident: Incident, message: m.Message) -> None:
+    """Best effort, in a direct message (the person who ran `/incident open`), else in the
+    stakeholders' channel (an alert has no person to tell); the timeline says it either way."""
+    person = None if incident.opened_by == BOT_ACTOR else incident.opened_by
+    for where in (person, deps.policy.stakeholder_channel):
+        if not where:
+            continue
+        try:
+            await deps.chat.post(where, message)
+            return
+        except ChatError as exc:
+            log.warning("Could not tell %s about incident %s: %s", where, incident.id, exc)
 
 
 async def _tell_given_up(deps: Deps, work: PendingWork, text: str) -> None:
@@ -193,7 +275,8 @@ async def _do(deps: Deps, work: PendingWork) -> PendingWork | None:
         return await _finish(deps, work, None)
     if work.step is Step.CREATE_CHANNEL:
         return await _create_channel(deps, work, incident)
-    if incident.channel_id is None:  # only after a channel step given up, which never happens
+    # Never after a channel given up: that cancels the opening and drops every step after it.
+    if incident.channel_id is None:
         raise ChatError(f"incident {incident.id} has no channel yet", passing=True)
     return await _STEPS[work.step](deps, work, incident, incident.channel_id)
 

@@ -36,9 +36,10 @@ def create_web_app(
     api: Sequence[BaseRoute] = (),
     ofrep: Sequence[BaseRoute] = (),
     database: DatabaseFaults | None = None,
+    watch: ReachabilityWatch | None = None,  # shared with Socket Mode's gate (bot/slack/outages.py)
 ) -> Starlette:
     faults = database or DatabaseFaults()
-    watch = ReachabilityWatch(faults.check_reachable)
+    watch = watch or ReachabilityWatch(faults.check_reachable)
 
     async def slack_events(request: Request) -> Response:
         metrics.count("steadyhand_slack_requests_total")

@@ -7,8 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain.kinds import IncidentKind
+from bot.domain.pending_work import REFUSALS_BEFORE_GIVING_UP
 from bot.domain.timeline import EventType
+from bot.ports import ChatError
 from bot.sandbox.entities import Channel
 from bot.sandbox.seed import ALICE, BOB, GENERAL_CHANNEL
 from bot.services.registry import running
@@ -485,3 +489,69 @@ async def test_a_runbook_switch_offered_and_made_while_slack_fails_is_shown_once
     messages = {m["ts"]: m for m in stage.sandbox.messages(channel.id)}
     assert "replaced" in text_of(messages[before.checklist_ts[0]])
     assert "Retrieval" in stage.sandbox.channel(channel.id).topic.value
+
+
+async def test_a_slack_call_never_answered_fails_within_the_clients_time_limit(
+    stage: Stage,
+) -> None:
+    # slack_sdk applies its `timeout` only to sessions it makes itself; the bot's shared one
+    # waited aiohttp's default five minutes for an answer that never came.
+    stage.sandbox.hold_next_answer("conversations.create")
+    with pytest.raises(ChatError) as failed:
+        await stage.runtime.deps.chat.create_channel("inc-never-answered")
+    assert failed.value.passing  # tried again later, as pending work
+
+
+@pytest.mark.parametrize("refusal", ["restricted_action", "invalid_name"])
+async def test_a_channel_slack_refuses_for_good_cancels_the_opening_and_tells_the_opener(
+    stage: Stage, refusal: str
+) -> None:
+    stage.sandbox.fail_next("conversations.create", refusal, times=REFUSALS_BEFORE_GIVING_UP)
+    await stage.command(ALICE, GENERAL_CHANNEL, "open quality answers went wrong")
+    await settle_slack(stage)
+
+    creates = [c for c in stage.sandbox.calls if c.method == "conversations.create"]
+    assert len(creates) == REFUSALS_BEFORE_GIVING_UP
+    assert incident_channels(stage.sandbox) == []
+    async with stage.runtime.engine.connect() as connection:
+        [incident_id] = (await connection.exec_driver_sql("SELECT id FROM incidents")).scalars()
+    async with stage.runtime.deps.uow() as uow:
+        assert await uow.pending_work.pending(incident_id) == []  # nothing left to retry
+        incident = await uow.incidents.get(incident_id)
+    assert incident is not None and not incident.is_open  # cancelled: alerts open a new one
+    events = await timeline(stage, incident_id)
+    [dropped] = [e for e in events if e.type is EventType.SLACK_WORK_DROPPED]
+    assert refusal in dropped.text
+    # The opener is told what Slack said, in a direct message: there is no channel to tell.
+    dm = stage.sandbox.workspace.dm_channel(ALICE, stage.sandbox.bot_user_id)
+    [told] = [text_of(m) for m in stage.sandbox.messages(dm.id)]
+    assert refusal in told and "answers went wrong" in told
+
+    await settle_slack(stage)  # and it stays given up
+    assert len([c for c in stage.sandbox.calls if c.method == "conversations.create"]) == 3
+
+
+async def test_an_alert_whose_channel_slack_refuses_for_good_is_told_to_the_stakeholders(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    extra = f"stakeholder_channel: {GENERAL_CHANNEL}\n"
+    async with alert_stage(make_stage, tmp_path, extra) as stage:
+        refusals = REFUSALS_BEFORE_GIVING_UP
+        stage.sandbox.fail_next("conversations.create", "restricted_action", times=refusals)
+        first = await send(stage, generic("eval-drop"))
+        [incident_id] = first.json()["opened"]
+        await settle_slack(stage)
+
+        async with stage.runtime.deps.uow() as uow:
+            incident = await uow.incidents.get(incident_id)
+            assert await uow.pending_work.pending(incident_id) == []
+        assert incident is not None and not incident.is_open
+        told = [text_of(m) for m in stage.sandbox.messages(GENERAL_CHANNEL)]
+        assert [t for t in told if "restricted_action" in t and "eval-drop is bad" in t], told
+
+        # The group's next alert opens a new incident, which Slack now lets through.
+        again = await send(stage, generic("eval-drop-2"))
+        [reopened] = again.json()["opened"]
+        assert reopened != incident_id
+        await settle_slack(stage)
+        only_incident_channel(stage.sandbox)

@@ -65,7 +65,7 @@ def _revision_of(connection: Connection) -> str | None:
 async def migrating(url: str) -> AsyncIterator[AsyncConnection]:
     """A connection to migrate on, in one transaction that only one process holds at a time;
     committed when the block ends, rolled back if it raises."""
-    engine = create_engine(url)
+    engine = create_engine(url, statement_timeout=None)  # a migration may take its time
     try:
         async with engine.connect() as connection:
             if connection.dialect.name == "sqlite":
