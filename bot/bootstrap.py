@@ -141,20 +141,20 @@ async def build_runtime(
     # A commit that changed the registry rebuilds this process's OFREP snapshot before the
     # writer goes on; the watch hears of other processes' commits.
     uow.after_registry_commit = lambda: check_snapshot(deps)
-    watch = RegistryWatch(lambda: check_snapshot(deps), settings.database_url)
+    registry_watch = RegistryWatch(lambda: check_snapshot(deps), settings.database_url)
     metrics = Metrics()
     background = Background()
     listening = Listening(deps, background, ResponseUrls(http))
     # One watch for both ways Slack's requests come in: asked at most once a second.
-    watch = ReachabilityWatch(lambda: check_reachable(engine))
-    bolt = build_bolt_app(settings.slack_signing_secret, client, listening, watch.check)
+    reachability = ReachabilityWatch(lambda: check_reachable(engine))
+    bolt = build_bolt_app(settings.slack_signing_secret, client, listening, reachability.check)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         scheduler = build_scheduler(deps, metrics) if run_scheduler else None
         if scheduler:
             scheduler.start()
-        watching = asyncio.create_task(watch.run(), name="registry watch")
+        watching = asyncio.create_task(registry_watch.run(), name="registry watch")
         try:
             yield
         finally:
@@ -210,7 +210,7 @@ async def build_runtime(
     metrics.gauge(
         "steadyhand_registry_listening",
         "1 while this process hears registry changes by LISTEN/NOTIFY, 0 while it polls.",
-        lambda: int(watch.listening),
+        lambda: int(registry_watch.listening),
     )
     secrets = AlertSecrets(
         settings.alert_tokens,
@@ -231,9 +231,9 @@ async def build_runtime(
         api,
         ofrep,
         faults,
-        watch,
+        reachability,
     )
-    runtime = Runtime(settings, engine, deps, metrics, bolt, web, background, watch)
+    runtime = Runtime(settings, engine, deps, metrics, bolt, web, background, registry_watch)
     await refresh_catalog(deps)  # the services registered over the API, before any request
     await refresh_snapshot(deps)  # what OFREP serves, from the config and the database
     return runtime
