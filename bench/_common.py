@@ -6,18 +6,45 @@ Named with a leading underscore so that `python3 dev.py bench` does not run it a
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.store.database import normalize_url
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def child(*args: str, env: dict[str, str], first_line: str | None = None) -> Iterator[None]:
+    """`python *args` from the repository, quiet (LOG_LEVEL=ERROR), told `first_line` on its
+    stdin; stopped with SIGTERM when the block ends."""
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        stdin=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LOG_LEVEL": "ERROR", "PYTHONPATH": str(ROOT), **env},
+        cwd=ROOT,
+    )
+    try:
+        if first_line is not None:
+            assert process.stdin is not None
+            process.stdin.write(first_line + "\n")
+            process.stdin.flush()
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def free_port() -> int:

@@ -57,6 +57,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.sandbox.alertmanager import FiringAlert, alertmanager_body
 from bot.store.database import normalize_url
 from bot.store.models import AlertRow, IncidentRow
 
@@ -292,23 +293,18 @@ async def steadyhand(
 
 
 @dataclass(frozen=True)
-class StormAlert:
-    name: str
-    service: str  # as this round names it
-    team: str
-    component: str
-    starts_at: str
-
-    @property
-    def fingerprint(self) -> str:
-        return f"{self.service}-{self.name}".lower()
-
-
-@dataclass(frozen=True)
 class Delivery:
     service: str
-    alerts: tuple[StormAlert, ...]
+    alerts: tuple[FiringAlert, ...]
     body: bytes
+
+
+def storm_alert(name: str, service: str, team: str, component: str, started: str) -> FiringAlert:
+    """One of the round's alerts (`service` as this round names it)."""
+    fingerprint = f"{service}-{name}".lower()
+    return FiringAlert(
+        name, service, team, component, started, fingerprint, f"https://runbooks.example/{name}"
+    )
 
 
 def storm(round_: int, count: int, rng: random.Random) -> list[Delivery]:
@@ -316,7 +312,7 @@ def storm(round_: int, count: int, rng: random.Random) -> list[Delivery]:
     group, alerts join one by one early on and then every notification carries them all."""
     started = (datetime.now(UTC) - timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     groups = [
-        tuple(StormAlert(n, service_name(s, round_), team, component, started) for n in names)
+        tuple(storm_alert(n, service_name(s, round_), team, component, started) for n in names)
         for s, (team, _, components) in SERVICES.items()
         for component, names in components.items()
     ]
@@ -335,49 +331,6 @@ def storm(round_: int, count: int, rng: random.Random) -> list[Delivery]:
         seen[g] += 1
         deliveries.append(Delivery(alerts[0].service, alerts, alertmanager_body(alerts, n)))
     return deliveries
-
-
-def alertmanager_body(alerts: tuple[StormAlert, ...], n: int) -> bytes:
-    first = alerts[0]
-    # Prometheus re-sends firing alerts with a fresh endsAt, so no two deliveries are the same.
-    ends = (datetime.now(UTC) + timedelta(minutes=4, microseconds=n)).strftime(
-        "%Y-%m-%dT%H:%M:%S.%fZ"
-    )
-    group = {"service": first.service, "component": first.component}
-    return json.dumps(
-        {
-            "version": "4",
-            "groupKey": f'{{}}:{{component="{first.component}", service="{first.service}"}}',
-            "truncatedAlerts": 0,
-            "status": "firing",
-            "receiver": "steadyhand",
-            "groupLabels": group,
-            "commonLabels": {**group, "team": first.team},
-            "commonAnnotations": {},
-            "externalURL": "http://alertmanager.example:9093",
-            "alerts": [
-                {
-                    "status": "firing",
-                    "labels": {
-                        "alertname": a.name,
-                        "service": a.service,
-                        "team": a.team,
-                        "component": a.component,
-                        "severity": "critical",
-                    },
-                    "annotations": {
-                        "summary": f"{a.name} on {a.service}",
-                        "runbook_url": f"https://runbooks.example/{a.name}",
-                    },
-                    "startsAt": a.starts_at,
-                    "endsAt": ends,
-                    "generatorURL": f"http://prometheus.example:9090/graph?g0.expr={a.name}",
-                    "fingerprint": a.fingerprint,
-                }
-                for a in alerts
-            ],
-        }
-    ).encode()
 
 
 @dataclass

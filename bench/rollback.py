@@ -12,7 +12,12 @@ signed requests from the built-in driver), with the demo's team and policy but v
 off: checking the rollback with an eval is not part of it being visible. The bot, the sandbox
 and the poller share one event loop, so the polling competes with the work it waits for.
 
-    python bench/rollback.py [--runs 200] [--database-url URL]
+    python bench/rollback.py [--runs 200] [--database-url URL] [--replicas 2]
+
+With `--replicas 2` a second bot runs on the same database (in this process, with its own
+engine, snapshot and registry watch): the rollback is approved on the first and polled
+through the second's OFREP, so what is timed includes hearing of the commit (PostgreSQL
+LISTEN/NOTIFY; on SQLite the one-second version poll).
 
 Without --database-url it uses a throwaway SQLite file. A PostgreSQL URL (e.g.
 postgresql+asyncpg://postgres@127.0.0.1:5432/test) names a server to connect to: a fresh
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import tempfile
 import time
@@ -79,6 +85,8 @@ async def one_run(
     deps = stage.runtime.deps
     stage.clock.advance(timedelta(seconds=1))  # so each change is later than the last rollback
     await registry.record_change(deps, "support-bot", "prompt", f"v{n + 13}", "github-actions")
+    while await served_prompt(client) != f"v{n + 13}":  # noqa: ASYNC110 - another replica
+        await asyncio.sleep(POLL_EVERY)  # may hear of it a moment later (SQLite: its poll)
     stage.clock.advance(timedelta(seconds=1))
     await stage.command("alice", channel, f"rollback support-bot prompt {TARGET}")
     card = pending_card(stage, channel)
@@ -104,7 +112,7 @@ async def one_run(
     return acked, visible
 
 
-async def main(runs: int, database_url: str | None) -> None:
+async def main(runs: int, database_url: str | None, replicas: int) -> None:
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
     acks: list[float] = []
     visible: list[float] = []
@@ -112,13 +120,21 @@ async def main(runs: int, database_url: str | None) -> None:
         config = Path(folder) / "steadyhand.yml"
         config.write_text(config_without_verification())
         env = {"STEADYHAND_CONFIG": str(config), "STEADYHAND_API_TOKENS": TOKEN}
-        async with (
-            fresh_database(database_url) as url,
-            sandbox_stage(url, clock, runbooks_dir=ROOT / "runbooks", env=env) as stage,
-            httpx.AsyncClient(
-                base_url=stage.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-            ) as client,
-        ):
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with contextlib.AsyncExitStack() as stack:
+            url = await stack.enter_async_context(fresh_database(database_url))
+            stages = [
+                await stack.enter_async_context(
+                    sandbox_stage(url, clock, runbooks_dir=ROOT / "runbooks", env=env)
+                )
+                for _ in range(replicas)
+            ]
+            stage = stages[0]  # where the rollback is asked for and approved
+            # Where the AI service reads: the other replica, when there are two.
+            reader = stages[-1]
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=reader.base_url, headers=auth)
+            )
             await stage.command("alice", "#general", "open quality Bench rollbacks")
             channel = incident_channel(stage)
             for n in range(runs):
@@ -129,7 +145,8 @@ async def main(runs: int, database_url: str | None) -> None:
     ms = {q: percentile(visible, q) * 1000 for q in (0.5, 0.9, 0.99)}
     worst = max(visible) * 1000
     print(
-        f"rollback   runs={len(visible)} database={backend} verification=off "
+        f"rollback   runs={len(visible)} database={backend} replicas={replicas} "
+        "verification=off "
         f"p50={ms[0.5]:.1f} ms p90={ms[0.9]:.1f} ms p99={ms[0.99]:.1f} ms max={worst:.1f} ms"
     )
     print(
@@ -144,8 +161,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--database-url", help="default: a throwaway SQLite file")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="2: approve on one bot, read OFREP from another on the same database",
+    )
     args = parser.parse_args()
     if args.runs < 2:
         parser.error("--runs must be at least 2 to give percentiles")
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(args.runs, args.database_url))
+    asyncio.run(main(args.runs, args.database_url, args.replicas))

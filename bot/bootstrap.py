@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -29,11 +29,13 @@ from bot.config import Settings
 from bot.domain.errors import ConfigError
 from bot.domain.runbooks import RunbookLibrary
 from bot.drivers.factory import HttpDrivers
+from bot.drivers.outside import OutsideClient
 from bot.drivers.verification import HttpVerifier
 from bot.ports import Clock, DatabaseUnavailable
 from bot.runbooks.loader import load_library
 from bot.scheduler.jobs import build_scheduler
 from bot.services.deps import Deps, Policy
+from bot.services.ofrep_snapshot import check_snapshot, refresh_snapshot
 from bot.services.service_catalog import refresh_catalog
 from bot.slack.app import build_bolt_app
 from bot.slack.background import Background
@@ -46,11 +48,12 @@ from bot.slack.token_check import check_bot_token
 from bot.store.database import check_reachable, check_writable, create_engine, normalize_url
 from bot.store.faults import unavailable
 from bot.store.migrations import upgrade_database
+from bot.store.registry_watch import RegistryWatch
 from bot.store.uow import SqlUnitOfWorkFactory
 from bot.web.alerts import AlertSecrets, alert_routes
 from bot.web.api import api_routes
 from bot.web.app import create_web_app
-from bot.web.faults import DatabaseFaults
+from bot.web.faults import DatabaseFaults, ReachabilityWatch
 from bot.web.metrics import Metrics
 from bot.web.ofrep import ofrep_routes
 
@@ -70,6 +73,7 @@ class Runtime:
     bolt: AsyncApp
     web: Starlette
     background: Background
+    registry_watch: RegistryWatch
     # Run first when the web app shuts down, e.g. closing the Socket Mode connection, so that
     # no new request arrives while the work in hand is finished.
     before_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -89,8 +93,10 @@ async def build_runtime(
         await check_bot_token(settings.slack_bot_token, settings.slack_api_url)
     engine = create_engine(settings.database_url)
     # One HTTP session for every call to Slack: without it slack_sdk opens a new one (and a
-    # new connection) per call.
-    http = aiohttp.ClientSession()
+    # new connection) per call. The time limit is the session's: slack_sdk applies its own
+    # `timeout` only to sessions it makes itself, so with this one a call Slack never answered
+    # waited aiohttp's default of five minutes.
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_CALL_TIMEOUT_SECONDS))
     client = _slack_client(
         settings,
         http,
@@ -105,11 +111,12 @@ async def build_runtime(
     # only a 429 (Slack did nothing) is retried here; the rest fail to the pending work, whose
     # next try first looks for what the last one may have made (see SlackChat).
     once = _slack_client(settings, http, AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    # One client for drivers and verification checks; each sets its own timeouts per call.
-    outside = httpx.AsyncClient(follow_redirects=False)
+    # One client for drivers and verification checks, made when one first calls out.
+    outside = OutsideClient()
     clock = clock or SystemClock()
+    uow = SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False))
     deps = Deps(
-        uow=SqlUnitOfWorkFactory(async_sessionmaker(engine, expire_on_commit=False)),
+        uow=uow,
         chat=SlackChat(client, once=once),
         clock=clock,
         runbooks=library,
@@ -131,21 +138,31 @@ async def build_runtime(
         directory=SlackDirectory(client, clock),
         messages=SlackMessages(client),
     )
+    # A commit that changed the registry rebuilds this process's OFREP snapshot before the
+    # writer goes on; the watch hears of other processes' commits.
+    uow.after_registry_commit = lambda: check_snapshot(deps)
+    registry_watch = RegistryWatch(lambda: check_snapshot(deps), settings.database_url)
     metrics = Metrics()
     background = Background()
     listening = Listening(deps, background, ResponseUrls(http))
-    bolt = build_bolt_app(settings.slack_signing_secret, client, listening)
+    # One watch for both ways Slack's requests come in: asked at most once a second.
+    reachability = ReachabilityWatch(lambda: check_reachable(engine))
+    bolt = build_bolt_app(settings.slack_signing_secret, client, listening, reachability.check)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         scheduler = build_scheduler(deps, metrics) if run_scheduler else None
         if scheduler:
             scheduler.start()
+        watching = asyncio.create_task(registry_watch.run(), name="registry watch")
         try:
             yield
         finally:
             for hook in runtime.before_shutdown:
                 await hook()
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             if scheduler:
                 scheduler.shutdown(wait=False)
             try:
@@ -185,6 +202,16 @@ async def build_runtime(
         "Objects from start-up the garbage collector no longer walks (bot/server.py settle_heap).",
         gc.get_freeze_count,
     )
+    metrics.gauge(
+        "steadyhand_registry_version_served",
+        "The registry version this process's OFREP answers come from.",
+        lambda: deps.served.current.version,
+    )
+    metrics.gauge(
+        "steadyhand_registry_listening",
+        "1 while this process hears registry changes by LISTEN/NOTIFY, 0 while it polls.",
+        lambda: int(registry_watch.listening),
+    )
     secrets = AlertSecrets(
         settings.alert_tokens,
         settings.grafana_secret,
@@ -204,9 +231,11 @@ async def build_runtime(
         api,
         ofrep,
         faults,
+        reachability,
     )
-    runtime = Runtime(settings, engine, deps, metrics, bolt, web, background)
+    runtime = Runtime(settings, engine, deps, metrics, bolt, web, background, registry_watch)
     await refresh_catalog(deps)  # the services registered over the API, before any request
+    await refresh_snapshot(deps)  # what OFREP serves, from the config and the database
     return runtime
 
 
@@ -239,8 +268,8 @@ def _slack_client(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=http,
-        # A call that cannot finish in this long is treated as failed (and retried) rather
-        # than holding a request or the scheduler's tick.
+        # For the record only: with a session given, the session's time limit is the one
+        # that holds (see build_runtime).
         timeout=SLACK_CALL_TIMEOUT_SECONDS,
         retry_handlers=list(retries),
     )

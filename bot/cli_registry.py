@@ -10,22 +10,17 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.clock import SystemClock
-from bot.config import load_settings
 from bot.domain.errors import Conflict, NotFound, UsageError
-from bot.domain.messages import Message, Modal
-from bot.domain.registry import parse_duration
-from bot.domain.runbooks import RunbookLibrary
-from bot.domain.triage_context import describe_change
-from bot.ports import ChatError, Upload
-from bot.services import registry
-from bot.services.deps import Deps, Policy
-from bot.services.service_catalog import refresh_catalog, register_service
-from bot.store.database import create_engine, session_factory
-from bot.store.migrations import upgrade_database
-from bot.store.uow import SqlUnitOfWorkFactory
+
+# The rest is imported by the commands that use it: `steadyhand` builds its parser, this module
+# included, for every command, and `serve` should not start by importing them with the garbage
+# collector still on (bot/cli.py _serve).
+if TYPE_CHECKING:
+    from bot.domain.messages import Message, Modal
+    from bot.ports import Upload
+    from bot.services.deps import Deps
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,6 +75,9 @@ def _target(parser: argparse.ArgumentParser) -> None:
 
 
 def _record(args: argparse.Namespace) -> int:
+    from bot.domain.triage_context import describe_change
+    from bot.services import registry
+
     async def work(deps: Deps) -> str:
         change = await registry.record_change(
             deps,
@@ -96,6 +94,8 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _known_good(args: argparse.Namespace) -> int:
+    from bot.services import registry
+
     by = args.by or getpass.getuser()
 
     async def work(deps: Deps) -> str:
@@ -108,6 +108,10 @@ def _known_good(args: argparse.Namespace) -> int:
 
 
 def _changes(args: argparse.Namespace) -> int:
+    from bot.domain.registry import parse_duration
+    from bot.domain.triage_context import describe_change
+    from bot.services import registry
+
     async def work(deps: Deps) -> str:
         found = await registry.recent_changes(deps, args.service, parse_duration(args.since))
         if not found:
@@ -118,6 +122,8 @@ def _changes(args: argparse.Namespace) -> int:
 
 
 def _register(args: argparse.Namespace) -> int:
+    from bot.services.service_catalog import register_service
+
     async def work(deps: Deps) -> str:
         body = {
             "name": args.name,
@@ -163,6 +169,15 @@ def _run(work: Callable[[Deps], Awaitable[str]]) -> int:
 
 
 async def _with_deps(work: Callable[[Deps], Awaitable[str]]) -> str:
+    from bot.clock import SystemClock
+    from bot.config import load_settings
+    from bot.domain.runbooks import RunbookLibrary
+    from bot.services.deps import Deps, Policy
+    from bot.services.service_catalog import refresh_catalog
+    from bot.store.database import create_engine, session_factory
+    from bot.store.migrations import upgrade_database
+    from bot.store.uow import SqlUnitOfWorkFactory
+
     settings = load_settings(os.environ, require_slack=False)
     await upgrade_database(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -218,4 +233,6 @@ class OfflineChat:
         self._refuse()
 
     def _refuse(self) -> NoReturn:
+        from bot.ports import ChatError
+
         raise ChatError("the command line does not talk to Slack")

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from bot.clock import ManualClock
 from bot.domain.errors import ConfigError
 from bot.sandbox import serve_app, transcript
-from bot.sandbox.seed import ALICE, BOB
+from bot.sandbox.seed import ALICE, BOB, TEAM_CONFIG
 from bot.services import registry
 from bot.services.lookup import incident_in_channel
 from bot.slack.ids import (
@@ -32,24 +32,17 @@ from bot.stage import Stage, sandbox_stage
 TITLE = "Answers cite the retired refund policy"
 PLAYED_FOR = timedelta(hours=4, minutes=20)
 
-# The played team: Alice and Bob are on call, Carol approves; prompt rollbacks need approval,
-# and every applied action is checked by the eval endpoint EVAL_URL_SETTING points at.
+# The played team (TEAM_CONFIG, shared with the chaos scenario): Alice and Bob are on call,
+# Carol approves; prompt rollbacks need approval, and every applied action is checked by the
+# eval endpoint EVAL_URL_SETTING points at.
 EVAL_URL_SETTING = "{eval_url}"
-DEMO_CONFIG = """
-roles:
-  responders: [S_ONCALL]
-  approvers: [S_MANAGERS]
-policy:
-  default_risk: high
-  rules:
-    - {risk: low, action: flag}
-services:
-  support-bot:
-    components: {model: gpt-4o-2024-08-06, prompt: v12, retrieval_index: kb-2026-11-01}
-    flags:
+DEMO_CONFIG = (
+    TEAM_CONFIG
+    + """    flags:
       strict-guardrails: {kind: boolean}
     verify: {kind: eval, url: "{eval_url}", threshold: 0.85}
 """
+)
 
 
 def check_runbooks_dir(runbooks_dir: Path) -> None:

@@ -164,7 +164,14 @@ class ReminderRepo(Protocol):
 
 class RegistryRepo(Protocol):
     """What changed, what is marked good, and the services registered over the API (those
-    declared in steadyhand.yml live in the Catalog only)."""
+    declared in steadyhand.yml live in the Catalog only).
+
+    Every write bumps the registry's version when its unit of work commits, so a process
+    serving a snapshot of the registry can tell, from one number, that it is stale."""
+
+    async def version(self) -> int:
+        """The registry's version: the number of commits that changed it."""
+        ...
 
     async def add_change(self, change: Change) -> None: ...
 

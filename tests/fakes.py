@@ -74,6 +74,7 @@ class FakeTables:
     pending_work: dict[str, tuple[int, PendingWork, datetime | None, datetime | None]] = field(
         default_factory=dict
     )
+    registry_version: int = 0  # bumped by every registry write, as the version row is
 
 
 Write = Callable[[FakeTables], None]
@@ -295,12 +296,22 @@ class FakeRegistryRepo:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
+    async def version(self) -> int:
+        return self._uow.tables.registry_version
+
+    def _write(self, write: Write) -> None:
+        def bumped(tables: FakeTables) -> None:
+            write(tables)
+            tables.registry_version += 1
+
+        self._uow.write(bumped)
+
     async def add_change(self, change: Change) -> None:
         if any(c.id == change.id for _, c in self._uow.tables.changes):
             raise ValueError(f"duplicate change id {change.id!r}")
         stored = replace(change, at=_utc(change.at))
         order = next(self._uow.db.ids)  # the insertion order breaks ties, as recorded_at does
-        self._uow.write(lambda t: t.changes.append((order, stored)))
+        self._write(lambda t: t.changes.append((order, stored)))
 
     async def get_change(self, change_id: str) -> Change | None:
         return next((c for _, c in self._uow.tables.changes if c.id == change_id), None)
@@ -328,7 +339,7 @@ class FakeRegistryRepo:
     async def mark_known_good(self, mark: KnownGood) -> None:
         stored = replace(mark, at=_utc(mark.at))
         key = (mark.service, mark.component, mark.version)
-        self._uow.write(lambda t: t.known_good.__setitem__(key, stored))
+        self._write(lambda t: t.known_good.__setitem__(key, stored))
 
     async def known_good(self, service: str, component: Component) -> list[KnownGood]:
         found = [
@@ -343,7 +354,7 @@ class FakeRegistryRepo:
 
     async def set_flag(self, state: FlagState) -> None:
         stored = replace(state, updated_at=_utc(state.updated_at))
-        self._uow.write(lambda t: t.flags.__setitem__((state.service, state.name), stored))
+        self._write(lambda t: t.flags.__setitem__((state.service, state.name), stored))
 
     async def registered_services(self) -> list[ServiceSpec]:
         found = sorted(
@@ -364,7 +375,7 @@ class FakeRegistryRepo:
         )
         earlier = self._uow.tables.registered_services.get(spec.name)
         first = earlier[0] if earlier else _utc(at)
-        self._uow.write(lambda t: t.registered_services.__setitem__(spec.name, (first, stored)))
+        self._write(lambda t: t.registered_services.__setitem__(spec.name, (first, stored)))
 
 
 class FakeActionRepo:

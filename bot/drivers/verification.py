@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import TypeGuard
 
 import httpx
@@ -20,8 +21,8 @@ from bot.drivers.payload import action_payload, excerpt
 
 
 class HttpVerifier:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    def __init__(self, client: Callable[[], httpx.AsyncClient]) -> None:
+        self._client = client  # asked for at each check (bot/drivers/outside.py)
 
     async def verify(self, spec: VerificationSpec, request: ActionRequest) -> VerificationResult:
         if spec.kind == "http":
@@ -66,7 +67,7 @@ class HttpVerifier:
     ) -> httpx.Response | VerificationResult:
         """The 2xx answer, or the failed result that says why there is none."""
         try:
-            response = await self._client.request(
+            response = await self._client().request(
                 method,
                 spec.url,
                 json=payload,

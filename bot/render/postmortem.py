@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import NamedTuple
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.domain.postmortem import Entry, Moment, PostMortem, Timeline
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_TEMPLATE = TEMPLATES / "postmortem.md.j2"
@@ -55,6 +56,9 @@ def render_postmortem(pm: PostMortem, template_path: Path | None = None) -> str:
 def _template(path: Path) -> Template:
     # Cached per path: a Jinja2 environment compiles each template once, which matters when
     # the API serves post-mortems repeatedly. A team's template changes need a restart.
+    # Jinja2 is imported by the first post-mortem, not by every start (bench/startup.py).
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     env = Environment(
         loader=FileSystemLoader(str(path.parent)),
         undefined=StrictUndefined,

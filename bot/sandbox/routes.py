@@ -41,7 +41,9 @@ def build_app(sandbox: SlackSandbox) -> Starlette:
             return _error(refused)
         reply = sandbox.answer_call(method, values, token, base_url=_base_url(sandbox, request))
         if isinstance(reply, NoAnswer):
-            if reply.hold_seconds:
+            if reply.until is not None:
+                await reply.until.wait()
+            elif reply.hold_seconds:
                 await asyncio.sleep(reply.hold_seconds)
             return _DroppedConnection()
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)

@@ -57,9 +57,11 @@ class Reply:
 
 @dataclass(frozen=True)
 class NoAnswer:
-    """Chaos: the call gets no answer; the connection drops after `hold_seconds`."""
+    """Chaos: the call gets no answer; the connection drops after `hold_seconds`, or once
+    `until` is set (a slow call a test holds for as long as it needs)."""
 
     hold_seconds: float
+    until: asyncio.Event | None = None
 
 
 class SlackSandbox:
@@ -90,6 +92,8 @@ class SlackSandbox:
         # method → how many more of its calls are carried out but answered with an error
         # Per method, the HTTP statuses of the next answers lost after the work was done.
         self.lost_answers: dict[str, list[int]] = {}
+        # Per method, the gates of the next calls carried out whose answers are held.
+        self.held_answers: dict[str, list[asyncio.Event]] = {}
         # Set while served (see serve()); URLs the sandbox hands out point here.
         self.base_url: str | None = None
         self.app = build_app(self)
@@ -145,13 +149,24 @@ class SlackSandbox:
         does, which is how a blind retry posts twice."""
         self.lost_answers[method] = [*self.lost_answers.get(method, []), *[status] * times]
 
+    def hold_next_answer(self, method: str) -> asyncio.Event:
+        """Carry out the next call of `method`, then hold its answer until the returned event
+        is set, and drop the connection then: Slack being slow, as slow as a test needs."""
+        gate = asyncio.Event()
+        self.held_answers[method] = [*self.held_answers.get(method, []), gate]
+        return gate
+
     # The HTTP side (routes.py calls these)
 
     def answer_call(
         self, method: str, values: dict[str, Any], token: str | None, *, base_url: str
     ) -> Reply | NoAnswer:
         """handle_call, unless chaos fails this call: then a 429 or 500 without doing it, or no
-        answer at all, before or after doing it."""
+        answer at all, before or after doing it. A held answer (hold_next_answer) is done,
+        then not answered."""
+        if self.held_answers.get(method):
+            self.handle_call(method, values, token, base_url=base_url)
+            return NoAnswer(0.0, until=self.held_answers[method].pop(0))
         fault = self.chaos.draw(method) if self.chaos is not None else None
         if fault is None:
             return self.handle_call(method, values, token, base_url=base_url)

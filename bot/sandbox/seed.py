@@ -20,6 +20,22 @@ ONCALL_GROUP = "S_ONCALL"
 MANAGERS_GROUP = "S_MANAGERS"
 GENERAL_CHANNEL = "C_GENERAL"
 
+# steadyhand.yml for this team and the support-bot service it runs: on call responds, managers
+# approve, and only flag flips are low-risk. It ends inside support-bot's settings, for the
+# demo (bot/demo.py) and the chaos scenario (bot/sandbox/chaos/scenario.py) to go on from.
+TEAM_CONFIG = """
+roles:
+  responders: [S_ONCALL]
+  approvers: [S_MANAGERS]
+policy:
+  default_risk: high
+  rules:
+    - {risk: low, action: flag}
+services:
+  support-bot:
+    components: {model: gpt-4o-2024-08-06, prompt: v12, retrieval_index: kb-2026-11-01}
+"""
+
 
 def seeded_workspace(clock: Callable[[], float], *, trigger_ttl: float = 3.0) -> Workspace:
     team = Team(id=TEAM_ID, name="Steadyhand Sandbox", domain="steadyhand-sandbox")

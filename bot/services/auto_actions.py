@@ -13,13 +13,15 @@ from bot.domain.alert_rules import AutoAction
 from bot.domain.alerts import Alert, AlertStatus, TrackedAlert
 from bot.domain.errors import SteadyhandError
 from bot.domain.incidents import Incident
-from bot.domain.messages import Notice
+from bot.domain.pending_work import Post
 from bot.domain.registry import format_duration
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChatError
 from bot.services.action_plans import plan_named
 from bot.services.actions import request_action
 from bot.services.deps import Deps
+from bot.services.pending_posts import queue_post
+from bot.services.pending_work import deliver_pending
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -74,13 +76,13 @@ async def _run(deps: Deps, rule: AutoAction, tracked: TrackedAlert) -> None:
 
 
 async def _tell(deps: Deps, incident: Incident, rule: AutoAction, outcome: str, text: str) -> None:
-    await _record(deps, incident, rule, outcome, text)
-    assert incident.channel_id is not None
-    await deps.chat.post(incident.channel_id, Notice(text, is_error=outcome == "failed"))
+    """On the timeline and owed to the channel in one unit of work, then delivered."""
+    await _record(deps, incident, rule, outcome, text, tell=True)
+    await deliver_pending(deps, incident.id)
 
 
 async def _record(
-    deps: Deps, incident: Incident, rule: AutoAction, outcome: str, text: str
+    deps: Deps, incident: Incident, rule: AutoAction, outcome: str, text: str, *, tell: bool = False
 ) -> None:
     async with deps.uow() as uow:
         await record(
@@ -96,4 +98,7 @@ async def _record(
             after=rule.after,
             dry_run=rule.dry_run,
         )
+        if tell:
+            is_error = outcome == "failed"
+            await queue_post(deps, uow, incident.id, Post.NOTICE, text=text, is_error=is_error)
         await uow.commit()

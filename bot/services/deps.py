@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.domain.actions import ActionPolicy, Roles
 from bot.domain.alert_rules import AlertSettings
 from bot.domain.findings import DEFAULT_PIN_REACTION
+from bot.domain.pending_work import STEP_TIME_LIMIT
 from bot.domain.registry import Catalog
 from bot.domain.runbooks import RunbookLibrary
 from bot.ports import (
@@ -23,6 +24,7 @@ from bot.ports import (
     Verifier,
 )
 from bot.services.alert_repeats import RepeatWriter
+from bot.services.served import ServedRegistry
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,7 @@ class Deps:
     messages: MessageReader | None = None  # reads a pinned message's text
     # Writes notifications that only repeat tracked alerts together (one per process).
     repeats: RepeatWriter = field(default_factory=RepeatWriter)
+    # What OFREP serves; each process has its own (bot/services/ofrep_snapshot.py).
+    served: ServedRegistry = field(default_factory=ServedRegistry)
+    # A pending Slack step given back unfinished after this long, within its lease.
+    step_time_limit: timedelta = STEP_TIME_LIMIT

@@ -7,10 +7,13 @@ from bot.domain import messages as m
 from bot.domain.errors import NotFound
 from bot.domain.findings import MAX_EXAMPLE, FailedExample, bounded_text
 from bot.domain.incidents import Incident
+from bot.domain.pending_work import Post
 from bot.domain.timeline import EventType
 from bot.domain.triage import ExampleSet
 from bot.services.deps import Deps
 from bot.services.lookup import incident_by_id
+from bot.services.pending_posts import example_card, queue_post
+from bot.services.pending_work import deliver_pending
 from bot.services.timeline import record
 
 _USAGE = "/incident example <the input that failed, or a link to it>"
@@ -19,7 +22,9 @@ _USAGE = "/incident example <the input that failed, or a link to it>"
 async def add_example(
     deps: Deps, incident: Incident, by: str, text: str, into: ExampleSet | None
 ) -> FailedExample:
-    """Keep it, and post its card (with a button per set) in the incident channel."""
+    """Keep it, and post its card (with a button per set) in the incident channel: owed to
+    Slack in the same unit of work, so a Slack failure delays the card and never loses it;
+    the card's ts is kept on the example when it is posted."""
     assert incident.channel_id is not None
     text = bounded_text(text, MAX_EXAMPLE, "failed example", _USAGE)
     now = deps.clock.now()
@@ -39,12 +44,11 @@ async def add_example(
             number=example.number,
             set=example.set.value if example.set else None,
         )
+        await queue_post(deps, uow, incident.id, Post.EXAMPLE_CARD, number=example.number)
         await uow.commit()
-    example.card_ts = await deps.chat.post(incident.channel_id, _card(incident, example))
+    await deliver_pending(deps, incident.id)
     async with deps.uow() as uow:
-        await uow.findings.save_example(example)
-        await uow.commit()
-    return example
+        return await uow.findings.example(incident.id, example.number) or example
 
 
 async def sort_example(
@@ -105,13 +109,10 @@ async def _sort(
         )
         await uow.commit()
     if example.card_ts and incident.channel_id:
-        await deps.chat.update(incident.channel_id, example.card_ts, _card(incident, example))
+        await deps.chat.update(
+            incident.channel_id, example.card_ts, example_card(incident, example)
+        )
     return example
-
-
-def _card(incident: Incident, example: FailedExample) -> m.ExampleCard:
-    answers = incident.answers
-    return m.ExampleCard(example, answers.examples_destination if answers else None)
 
 
 def _in(target: ExampleSet | None) -> str:

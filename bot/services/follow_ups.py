@@ -5,8 +5,11 @@ from __future__ import annotations
 from bot.domain import messages as m
 from bot.domain.findings import MAX_FOLLOW_UP, FollowUp, bounded_text
 from bot.domain.incidents import Incident
+from bot.domain.pending_work import Post
 from bot.domain.timeline import EventType
 from bot.services.deps import Deps
+from bot.services.pending_posts import queue_post
+from bot.services.pending_work import deliver_pending
 from bot.services.timeline import record
 
 _USAGE = "/incident followup @owner add refund questions to the blocking eval set"
@@ -16,7 +19,7 @@ async def add_follow_up(
     deps: Deps, incident: Incident, by: str, owner: str | None, text: str
 ) -> FollowUp:
     """Keep it and say so in the incident channel, mentioning the owner (the person adding it
-    when nobody is named)."""
+    when nobody is named); the notice is owed to Slack in the same unit of work."""
     assert incident.channel_id is not None
     text = bounded_text(text, MAX_FOLLOW_UP, "follow-up", _USAGE)
     now = deps.clock.now()
@@ -36,8 +39,9 @@ async def add_follow_up(
             number=follow_up.number,
             owner=owner,
         )
+        await queue_post(deps, uow, incident.id, Post.FOLLOW_UP, number=follow_up.number)
         await uow.commit()
-    await deps.chat.post(incident.channel_id, m.FollowUpAdded(follow_up))
+    await deliver_pending(deps, incident.id)
     return follow_up
 
 

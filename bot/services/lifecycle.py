@@ -1,5 +1,5 @@
-"""Status updates, handing over command, resolving (with the draft post-mortem), and the
-status report."""
+"""Status updates, handing over command, resolving (with the draft post-mortem), the draft
+post-mortem on demand, and the status report."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.domain.pending_work import Step
 from bot.domain.reminders import Reminder, ReminderKind
 from bot.domain.timeline import EventType
 from bot.services.deps import Deps
-from bot.services.pending_work import deliver_now, queue
+from bot.services.pending_work import deliver_or_tell, queue
 from bot.services.timeline import record
 
 MAX_UPDATE = 3000
@@ -49,7 +49,8 @@ async def post_status_update(
         )
         await queue(deps, uow, incident.id, *posts)
         await uow.commit()
-    return await _delivered(deps, incident, "Your update is on the incident's timeline", "posted")
+    done = "Your update is on the incident's timeline"
+    return await deliver_or_tell(deps, incident.id, done, "posted")
 
 
 async def hand_over_command(
@@ -81,7 +82,7 @@ async def hand_over_command(
             (Step.COMMANDER_CHANGED, {"previous": previous, "current": new_commander, "by": by}),
         )
         await uow.commit()
-    return await _delivered(deps, incident, "The new commander is recorded", "announced")
+    return await deliver_or_tell(deps, incident.id, "The new commander is recorded", "announced")
 
 
 async def resolve_incident(
@@ -116,20 +117,19 @@ async def resolve_incident(
             (Step.POSTMORTEM_UPLOAD, {}),
         )
         await uow.commit()
-    return await _delivered(deps, incident, "The incident is resolved", "announced")
+    return await deliver_or_tell(deps, incident.id, "The incident is resolved", "announced")
+
+
+async def post_postmortem(deps: Deps, incident: Incident, by: str) -> m.Notice | None:
+    """`/incident postmortem`: owe the channel the post-mortem as it stands when delivered,
+    with its timeline picture, then deliver it (services/pending_work.py uploads it, as on
+    resolution); if Slack fails, tell the person who asked that it will follow."""
+    async with deps.uow() as uow:
+        await queue(deps, uow, incident.id, (Step.POSTMORTEM_UPLOAD, {"by": by}))
+        await uow.commit()
+    done = "The draft post-mortem is asked for"
+    return await deliver_or_tell(deps, incident.id, done, "uploaded")
 
 
 def status_report(deps: Deps, incident: Incident) -> m.StatusReport:
     return m.StatusReport(incident, deps.clock.now())
-
-
-async def _delivered(deps: Deps, incident: Incident, done: str, verb: str) -> m.Notice | None:
-    """Deliver what was queued; if Slack fails, say what is kept and that it will follow."""
-    problem = await deliver_now(deps, incident.id)
-    if problem is None:
-        return None
-    return m.Notice(
-        f"{done}, but Slack has not taken it yet ({problem}). "
-        f"It will be {verb} in the channel as soon as Slack answers again.",
-        is_error=True,
-    )

@@ -131,17 +131,6 @@ async def opened_notice(deps: Deps, incident: Incident) -> m.Notice:
     )
 
 
-async def post_checklist(deps: Deps, incident: Incident) -> list[str]:
-    assert incident.channel_id is not None
-    chunks = pages(incident.steps)
-    return [
-        await deps.chat.post(
-            incident.channel_id, m.ChecklistPage(incident.id, n, len(chunks), tuple(chunk))
-        )
-        for n, chunk in enumerate(chunks, start=1)
-    ]
-
-
 def _known_service(deps: Deps, service: str | None, default: bool = True) -> str | None:
     service = (service or "").strip() or None
     if service is None and default and len(deps.catalog.names) == 1:

@@ -12,10 +12,14 @@ to expire. Either way the step may have half happened, so each one first checks:
 - the post-mortem's file carries its work key in its name; a retry first looks for it among
   the files shared in the channel's recent history;
 - inviting and setting the topic can simply be done again.
+
+A step that runs too long is given back before its lease runs out (STEP_TIME_LIMIT), so no
+other process claims it while it still runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,11 +30,19 @@ from bot.domain import messages as m
 from bot.domain.checklists import pages
 from bot.domain.drivers import VerificationResult
 from bot.domain.incidents import Incident, channel_name
-from bot.domain.pending_work import NewWork, PendingWork, Step, gives_up, retry_delay
+from bot.domain.pending_work import (
+    NewWork,
+    PendingWork,
+    Step,
+    cancels_opening,
+    gives_up,
+    retry_delay,
+)
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import ChannelNameTaken, ChatError, UnitOfWork
 from bot.services.deps import Deps
 from bot.services.incident_texts import runbook_problem, topic
+from bot.services.pending_posts import draw, keep_ts
 from bot.services.postmortem_delivery import postmortem_filename, record_posted, upload_postmortem
 from bot.services.timeline import record
 from bot.services.triage_context import triage_context
@@ -74,6 +86,25 @@ async def deliver_now(deps: Deps, incident_id: str) -> str | None:
     return await still_owed(deps, incident_id)
 
 
+async def deliver_or_tell(deps: Deps, incident_id: str, done: str, verb: str) -> m.Notice | None:
+    """Deliver the incident's due work; if Slack fails, say what is kept and that it will
+    follow (`done`: what is kept; `verb`: what happens to it in the channel)."""
+    await deliver_pending(deps, incident_id)
+    return await owed_notice(deps, incident_id, done, verb)
+
+
+async def owed_notice(deps: Deps, incident_id: str, done: str, verb: str) -> m.Notice | None:
+    """What to tell the person who asked, when the incident still owes Slack work."""
+    problem = await still_owed(deps, incident_id)
+    if problem is None:
+        return None
+    return m.Notice(
+        f"{done}, but Slack has not taken it yet ({problem}). "
+        f"It will be {verb} in the channel as soon as Slack answers again.",
+        is_error=True,
+    )
+
+
 async def queue(
     deps: Deps, uow: UnitOfWork, incident_id: str, *steps: tuple[Step, dict[str, Any]]
 ) -> None:
@@ -103,7 +134,7 @@ async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
     while following is not None and done < MOST_STEPS_PER_RUN:
         current = following
         try:
-            following = await _do(deps, current)
+            following = await _within_lease(deps, current)
         except ChatError as exc:
             await _failed(deps, current, exc)
             return done, 1
@@ -111,23 +142,34 @@ async def _run_chain(deps: Deps, work: PendingWork) -> tuple[int, int]:
     return done, 0
 
 
+async def _within_lease(deps: Deps, work: PendingWork) -> PendingWork | None:
+    """Do the step, or give it back unfinished before its lease runs out: a step still running
+    when another process may claim it would be done twice. What it left half done is found by
+    the next try, as after any failure whose outcome is unknown."""
+    seconds = deps.step_time_limit.total_seconds()
+    limit = asyncio.timeout(seconds)
+    try:
+        async with limit:
+            return await _do(deps, work)
+    except TimeoutError:
+        if not limit.expired():  # a time limit of the step's own, e.g. the database's
+            raise
+        raise ChatError(
+            f"Slack did not finish {_what(work)} within {seconds:.0f} s", passing=True
+        ) from None
+
+
 async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
     now = deps.clock.now()
     given_up = gives_up(work, exc.passing)
+    if given_up and cancels_opening(work):
+        await _cancel_opening(deps, work, exc)
+        return
     async with deps.uow() as uow:
         if given_up:
             log.error("Gave up on %s for incident %s: %s", work.step, work.incident_id, exc)
             await uow.pending_work.done(work.key, now)
-            await record(
-                uow,
-                work.incident_id,
-                EventType.SLACK_WORK_DROPPED,
-                BOT_ACTOR,
-                now,
-                f"Slack refused {_what(work)} {work.attempts} times; gave up: {exc}",
-                step=work.step.value,
-                error=str(exc),
-            )
+            await _record_dropped(uow, work, now, exc, f"Slack refused {_what(work)}")
         else:
             wait = retry_delay(work.attempts)
             log.warning(
@@ -144,6 +186,30 @@ async def _failed(deps: Deps, work: PendingWork, exc: ChatError) -> None:
         await _tell_given_up(deps, work, _TOLD_WHEN_GIVEN_UP[work.step].format(error=exc))
 
 
+async def _record_dropped(
+    uow: UnitOfWork, work: PendingWork, now: datetime, exc: ChatError, what: str, also: str = ""
+) -> None:
+    gave_up = f"gave up {also}".rstrip()
+    await record(
+        uow,
+        work.incident_id,
+        EventType.SLACK_WORK_DROPPED,
+        BOT_ACTOR,
+        now,
+        f"{what} {work.attempts} times; {gave_up}: {exc}",
+        step=work.step.value,
+        error=str(exc),
+    )
+
+
+# What the opener is told when Slack will not make the channel: what it said, and what to do.
+_OPENING_CANCELLED = (
+    "Could not open the incident “{title}”: Slack refused to create its channel {tries} times "
+    "({error}), so it is cancelled and nothing more will be tried. Fix what Slack names (a "
+    "workspace setting that restricts who may create channels, a name it will not take) and "
+    "run `/incident open` again."
+)
+
 # What the channel is told when a step is given up, where people can do it themselves.
 _TOLD_WHEN_GIVEN_UP = {
     Step.POSTMORTEM_UPLOAD: (
@@ -151,6 +217,42 @@ _TOLD_WHEN_GIVEN_UP = {
         "Run `/incident postmortem` to try again."
     ),
 }
+
+
+async def _cancel_opening(deps: Deps, work: PendingWork, exc: ChatError) -> None:
+    """Slack will not make the incident's channel: drop all the work it still owes, close it
+    as cancelled (so the next alert of its group opens a new one), and tell who opened it."""
+    now = deps.clock.now()
+    log.error("Gave up opening incident %s: %s", work.incident_id, exc)
+    async with deps.uow() as uow:
+        incident = await uow.incidents.get(work.incident_id)
+        for owed in await uow.pending_work.pending(work.incident_id):
+            await uow.pending_work.done(owed.key, now)
+        await _record_dropped(
+            uow, work, now, exc, "Slack refused to create the channel", "and cancelled the incident"
+        )
+        if incident is not None and incident.is_open:
+            incident.resolve(now, f"Cancelled: Slack refused to create its channel ({exc})")
+            await uow.incidents.update(incident)
+            await uow.reminders.cancel_for(incident.id)
+        await uow.commit()
+    if incident is not None:
+        told = _OPENING_CANCELLED.format(title=incident.title, error=exc, tries=work.attempts)
+        await _tell_opener(deps, incident, m.Notice(told, is_error=True))
+
+
+async def _tell_opener(deps: Deps, incident: Incident, message: m.Message) -> None:
+    """Best effort, in a direct message (the person who ran `/incident open`), else in the
+    stakeholders' channel (an alert has no person to tell); the timeline says it either way."""
+    person = None if incident.opened_by == BOT_ACTOR else incident.opened_by
+    for where in (person, deps.policy.stakeholder_channel):
+        if not where:
+            continue
+        try:
+            await deps.chat.post(where, message)
+            return
+        except ChatError as exc:
+            log.warning("Could not tell %s about incident %s: %s", where, incident.id, exc)
 
 
 async def _tell_given_up(deps: Deps, work: PendingWork, text: str) -> None:
@@ -173,7 +275,8 @@ async def _do(deps: Deps, work: PendingWork) -> PendingWork | None:
         return await _finish(deps, work, None)
     if work.step is Step.CREATE_CHANNEL:
         return await _create_channel(deps, work, incident)
-    if incident.channel_id is None:  # only after a channel step given up, which never happens
+    # Never after a channel given up: that cancels the opening and drops every step after it.
+    if incident.channel_id is None:
         raise ChatError(f"incident {incident.id} has no channel yet", passing=True)
     return await _STEPS[work.step](deps, work, incident, incident.channel_id)
 
@@ -190,6 +293,18 @@ async def _finish(deps: Deps, work: PendingWork, uow: UnitOfWork | None) -> Pend
     await uow.pending_work.done(work.key, now)
     claimed = await uow.pending_work.claim(now, incident_id=work.incident_id, limit=1)
     return claimed[0] if claimed else None
+
+
+async def _finish_saving(
+    deps: Deps, work: PendingWork, save: Callable[[UnitOfWork], Awaitable[None]]
+) -> PendingWork | None:
+    """Save what the step produced (a message's ts, a timeline event) and mark it done in one
+    unit of work, so a step is never done without what it made being kept."""
+    async with deps.uow() as uow:
+        await save(uow)
+        following = await _finish(deps, work, uow)
+        await uow.commit()
+    return following
 
 
 # Opening
@@ -297,7 +412,9 @@ async def _checklist_page(
 ) -> PendingWork | None:
     chunks = pages(incident.steps)
     number = int(work.payload["page"])
-    if number > len(chunks):  # the checklist changed since (a new kind posts its own)
+    # Only the next page of the checklist the incident has now: after a runbook switch, what
+    # the opening still owed posts the new pages, and the switch's own steps the rest.
+    if number > len(chunks) or len(incident.checklist_ts) != number - 1:
         return await _finish(deps, work, None)
     page = m.ChecklistPage(incident.id, number, len(chunks), tuple(chunks[number - 1]))
     ts = await _post_once(deps, work, channel, page)
@@ -310,6 +427,16 @@ async def _checklist_page(
         following = await _finish(deps, work, uow)
         await uow.commit()
     return following
+
+
+async def _checklist_retired(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    kind = str(work.payload["kind"])
+    replaced = m.Notice(f"This checklist was replaced by the {kind} runbook's, posted below.")
+    for ts in work.payload.get("pages") or []:
+        await deps.chat.update(channel, str(ts), replaced)
+    return await _finish(deps, work, None)
 
 
 async def _questions(
@@ -339,11 +466,9 @@ async def _alert_summary(
     page, unknown = work.payload.get("page"), work.payload.get("service_unknown")
     summary = m.AlertSummary(tuple(alerts), page, unknown)
     ts = await _post_once(deps, work, channel, summary)
-    async with deps.uow() as uow:
-        await uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
-        following = await _finish(deps, work, uow)
-        await uow.commit()
-    return following
+    return await _finish_saving(
+        deps, work, lambda uow: uow.alerts.save_summary(incident.id, ts, all_resolved_told=False)
+    )
 
 
 # Later messages
@@ -366,7 +491,17 @@ async def _header_refresh(
 ) -> PendingWork | None:
     if incident.header_ts is not None:
         runbook = deps.runbooks.get(incident.runbook_key) if incident.runbook_key else None
-        await deps.chat.update(channel, incident.header_ts, m.IncidentHeader(incident, runbook))
+        problem = runbook_problem(deps, incident.kind, runbook)
+        header = m.IncidentHeader(incident, runbook, problem)
+        await deps.chat.update(channel, incident.header_ts, header)
+    return await _finish(deps, work, None)
+
+
+async def _questions_refresh(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    if incident.questions_ts is not None:
+        await deps.chat.update(channel, incident.questions_ts, m.FiveQuestions(incident))
     return await _finish(deps, work, None)
 
 
@@ -454,11 +589,22 @@ async def _postmortem_upload(
         file_id, picture_id = shared, None
     else:
         file_id, picture_id = await upload_postmortem(deps, incident, filename)
-    async with deps.uow() as uow:
-        await record_posted(uow, deps, incident, BOT_ACTOR, filename, file_id, picture_id)
-        following = await _finish(deps, work, uow)
-        await uow.commit()
-    return following
+    by = str(work.payload.get("by") or BOT_ACTOR)
+    return await _finish_saving(
+        deps,
+        work,
+        lambda uow: record_posted(uow, deps, incident, by, filename, file_id, picture_id),
+    )
+
+
+async def _post(
+    deps: Deps, work: PendingWork, incident: Incident, channel: str
+) -> PendingWork | None:
+    message = await draw(deps, incident, work.payload)
+    if message is None:  # what it was about is gone, or already shown
+        return await _finish(deps, work, None)
+    ts = await _post_once(deps, work, channel, message)
+    return await _finish_saving(deps, work, lambda uow: keep_ts(uow, incident.id, work.payload, ts))
 
 
 async def _post_once(deps: Deps, work: PendingWork, channel: str, message: m.Message) -> str:
@@ -506,10 +652,12 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[Pendin
     Step.HEADER: _header,
     Step.CLASSIFY_OFFER: _classify_offer,
     Step.CHECKLIST_PAGE: _checklist_page,
+    Step.CHECKLIST_RETIRED: _checklist_retired,
     Step.QUESTIONS: _questions,
     Step.ALERT_SUMMARY: _alert_summary,
     Step.STATUS_UPDATE: _status_update,
     Step.HEADER_REFRESH: _header_refresh,
+    Step.QUESTIONS_REFRESH: _questions_refresh,
     Step.COMMANDER_CHANGED: _commander_changed,
     Step.RESOLVED: _resolved,
     Step.ACTION_CARD: _action_card,
@@ -517,4 +665,5 @@ _STEPS: dict[Step, Callable[[Deps, PendingWork, Incident, str], Awaitable[Pendin
     Step.VERIFICATION_REPORT: _verification_report,
     Step.ALL_ALERTS_RESOLVED: _all_alerts_resolved,
     Step.POSTMORTEM_UPLOAD: _postmortem_upload,
+    Step.POST: _post,
 }

@@ -1,30 +1,19 @@
 """The draft post-mortem delivered: uploaded to the incident channel as a Markdown file with
-its timeline picture, and the commander reminded when its review is due."""
+its timeline picture (by pending Slack work, on resolution or `/incident postmortem`), and the
+commander reminded when its review is due."""
 
 from __future__ import annotations
 
-from bot.domain import messages as m
 from bot.domain.incidents import Incident
+from bot.domain.pending_work import Post
 from bot.domain.postmortem import Measures
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.ports import UnitOfWork, Upload
 from bot.render.postmortem import duration
 from bot.services.deps import Deps
+from bot.services.pending_posts import queue_post
 from bot.services.postmortem import postmortem_draft
 from bot.services.timeline import record
-
-
-async def post_postmortem(deps: Deps, incident: Incident, by: str) -> str:
-    """Render the post-mortem from the timeline as it stands and upload it to the incident
-    channel, with its timeline picture when that could be drawn (the Markdown goes alone
-    otherwise); return the Markdown file's ID. Raises ChatError when Slack refuses the
-    upload. This is `/incident postmortem`; on resolution it is pending Slack work."""
-    filename = postmortem_filename(incident)
-    file_id, picture_id = await upload_postmortem(deps, incident, filename)
-    async with deps.uow() as uow:
-        await record_posted(uow, deps, incident, by, filename, file_id, picture_id)
-        await uow.commit()
-    return file_id
 
 
 def postmortem_filename(incident: Incident, mark: str | None = None) -> str:
@@ -83,13 +72,13 @@ def picture_upload(incident: Incident, png: bytes) -> Upload:
 
 
 async def remind_review(deps: Deps, uow: UnitOfWork, incident: Incident) -> int:
-    """Tell the commander in the incident channel that the review is due, within the unit of
-    work that claimed the reminder; 1 if told, 0 if there is nobody to tell."""
+    """Owe the incident channel the reminder to the commander that the review is due, within
+    the unit of work that claimed the reminder; 1 if owed, 0 if there is nobody to tell."""
     if incident.resolved_at is None or incident.channel_id is None:
         return 0
     now = deps.clock.now()
-    since = now - incident.resolved_at
-    await deps.chat.post(incident.channel_id, m.PostmortemReviewDue(incident, since))
+    since = (now - incident.resolved_at).total_seconds()
+    await queue_post(deps, uow, incident.id, Post.REVIEW_DUE, since_resolved=since)
     await record(
         uow,
         incident.id,

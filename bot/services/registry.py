@@ -116,15 +116,19 @@ async def mark_known_good(
 async def running(deps: Deps, service: str) -> Running:
     spec = deps.catalog.service(service)
     async with deps.uow() as uow:
-        versions = await _versions(uow, spec)
-        states = await uow.registry.flag_states(spec.name)
-        last_change: dict[Component, Change] = {}
-        known_good: dict[Component, KnownGood] = {}
-        for component in versions:
-            if changes := await uow.registry.changes(spec.name, component=component, limit=1):
-                last_change[component] = changes[0]
-            if marks := await uow.registry.known_good(spec.name, component):
-                known_good[component] = marks[0]
+        return await running_in(uow, spec)
+
+
+async def running_in(uow: UnitOfWork, spec: ServiceSpec) -> Running:
+    versions = await _versions(uow, spec)
+    states = await uow.registry.flag_states(spec.name)
+    last_change: dict[Component, Change] = {}
+    known_good: dict[Component, KnownGood] = {}
+    for component in versions:
+        if changes := await uow.registry.changes(spec.name, component=component, limit=1):
+            last_change[component] = changes[0]
+        if marks := await uow.registry.known_good(spec.name, component):
+            known_good[component] = marks[0]
     flags = {
         name: states.get(name) or FlagState(spec.name, name, flag.kind, flag.default)
         for name, flag in spec.flags.items()

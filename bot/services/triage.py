@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain import messages as m
-from bot.domain.checklists import steps_from_runbook
+from bot.domain.checklists import pages, steps_from_runbook
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind
+from bot.domain.pending_work import Post, Step
 from bot.domain.reminders import Reminder, ReminderKind
 from bot.domain.timeline import BOT_ACTOR, EventType
 from bot.domain.triage import LAYER_LABELS, TriageAnswers
 from bot.services.deps import Deps
-from bot.services.incident_texts import runbook_problem, topic
 from bot.services.lookup import incident_by_id
-from bot.services.opening import post_checklist
+from bot.services.pending_posts import queue_post
+from bot.services.pending_work import deliver_pending, queue
 from bot.services.postmortem_delivery import remind_review
 from bot.services.timeline import record
 
@@ -49,39 +50,37 @@ async def record_answers(deps: Deps, incident_id: str, answers: TriageAnswers) -
                 current=incident.kind.value,
                 suggested=answers.failure_layer.value,
             )
+        # Owed to Slack with the answers: the questions' message shows them, and the offer.
+        await queue(deps, uow, incident_id, (Step.QUESTIONS_REFRESH, {}))
+        if offer:
+            await queue_post(
+                deps,
+                uow,
+                incident_id,
+                Post.RUNBOOK_SWITCH_OFFER,
+                current=incident.kind.value,
+                suggested=answers.failure_layer.value,
+            )
         await uow.commit()
-    assert incident.channel_id is not None
-    if incident.questions_ts:
-        await deps.chat.update(
-            incident.channel_id, incident.questions_ts, m.FiveQuestions(incident)
-        )
-    if offer:
-        await deps.chat.post(
-            incident.channel_id,
-            m.RunbookSwitchOffer(incident.id, incident.kind, answers.failure_layer),
-        )
+    await deliver_pending(deps, incident_id)
 
 
 async def switch_runbook(deps: Deps, incident_id: str, kind: IncidentKind, user: str) -> m.Notice:
-    """Make the incident a `kind` incident: its runbook's checklist replaces the old one."""
+    """Make the incident a `kind` incident: its runbook's checklist replaces the old one. The
+    switch is recorded and what the channel is owed (the old pages marked replaced, the new
+    pages, the header, the topic) queued in one unit of work, then delivered."""
     incident = await incident_by_id(deps, incident_id)
     incident.ensure_open()
     if incident.kind is kind:
         return m.Notice(f"This is already a {kind.value} incident.")
-    assert incident.channel_id is not None
     previous, old_pages = incident.kind, incident.checklist_ts
     runbook = deps.runbooks.default_for(kind)
     incident.kind = kind
     incident.runbook_key = runbook.key if runbook else None
     incident.runbook_version = runbook.version if runbook else None
     incident.steps = steps_from_runbook(runbook) if runbook else []
-    for ts in old_pages:
-        await deps.chat.update(
-            incident.channel_id,
-            ts,
-            m.Notice(f"This checklist was replaced by the {kind.value} runbook's, posted below."),
-        )
-    incident.checklist_ts = await post_checklist(deps, incident)
+    incident.checklist_ts = []  # the new pages' ts, kept as each is posted
+    new_pages = len(pages(incident.steps))
     async with deps.uow() as uow:
         await uow.incidents.replace_steps(incident.id, incident.steps)
         await uow.incidents.update(incident)
@@ -97,14 +96,20 @@ async def switch_runbook(deps: Deps, incident_id: str, kind: IncidentKind, user:
             runbook=incident.runbook_key,
             runbook_version=incident.runbook_version,
         )
-        await uow.commit()
-    if incident.header_ts:
-        await deps.chat.update(
-            incident.channel_id,
-            incident.header_ts,
-            m.IncidentHeader(incident, runbook, runbook_problem(deps, kind, runbook)),
+        await queue(
+            deps,
+            uow,
+            incident.id,
+            (Step.CHECKLIST_RETIRED, {"pages": list(old_pages), "kind": kind.value}),
+            *[
+                (Step.CHECKLIST_PAGE, {"page": n, "pages": new_pages})
+                for n in range(1, new_pages + 1)
+            ],
+            (Step.HEADER_REFRESH, {}),
+            (Step.TOPIC, {}),
         )
-    await deps.chat.set_topic(incident.channel_id, topic(incident))
+        await uow.commit()
+    await deliver_pending(deps, incident.id)
     if previous is IncidentKind.UNKNOWN:
         return m.Notice(
             f"<@{user}> classified this incident as {kind.label.lower()}: "
@@ -131,11 +136,13 @@ async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
     """Send each durable reminder that has fallen due: the five questions still unanswered,
     or the post-mortem review.
 
-    One reminder per unit of work: claiming, posting and committing go together, so a post that
-    fails for a passing reason rolls its claim back and the next run tries again (on PostgreSQL
-    the row stays locked meanwhile), while the other reminders are not held up.
+    One reminder per unit of work: claiming it, recording it on the timeline and owing its post
+    to Slack (pending work) are committed together, so a scheduler that runs again finds it
+    fired and never queues it twice (on PostgreSQL a claim skips the rows another holds), and a
+    Slack failure only delays the post. Returns how many were sent (queued).
     """
     sent = 0
+    told: set[str] = set()
     for _ in range(batch):
         async with deps.uow() as uow:
             due = await uow.reminders.claim_due(deps.clock.now(), limit=1)
@@ -145,7 +152,7 @@ async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
             if _still_unanswered(incident, due[0].kind):
                 assert incident is not None and incident.channel_id is not None
                 minutes = deps.policy.triage_reminder_minutes
-                await deps.chat.post(incident.channel_id, m.TriageReminder(incident, minutes))
+                await queue_post(deps, uow, incident.id, Post.TRIAGE_REMINDER, minutes=minutes)
                 await record(
                     uow,
                     incident.id,
@@ -156,6 +163,7 @@ async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
                     f"unanswered after {minutes} minutes",
                 )
                 sent += 1
+                told.add(incident.id)
             elif _waiting_for_its_channel(incident, due[0].kind):
                 # Its opening is still owed to Slack: remind once there is a channel to remind.
                 assert incident is not None
@@ -164,8 +172,13 @@ async def send_due_reminders(deps: Deps, batch: int = 100) -> int:
                     Reminder(deps.new_id(), incident.id, ReminderKind.FIVE_QUESTIONS, later)
                 )
             elif due[0].kind is ReminderKind.POSTMORTEM_REVIEW and incident is not None:
-                sent += await remind_review(deps, uow, incident)
+                reminded = await remind_review(deps, uow, incident)
+                sent += reminded
+                if reminded:
+                    told.add(incident.id)
             await uow.commit()
+    for incident_id in sorted(told):
+        await deliver_pending(deps, incident_id)
     return sent
 
 

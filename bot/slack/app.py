@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
@@ -11,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.messages import Notice
 from bot.slack.listeners import actions, checklist, commands, findings, opening, triage
 from bot.slack.listening import Listening
+from bot.slack.outages import socket_mode_database_gate
 from bot.slack.replies import ephemeral
 
 log = logging.getLogger(__name__)
@@ -20,14 +22,27 @@ log = logging.getLogger(__name__)
 VERIFIED_AT_EDGE = "steadyhand_signature_verified"
 
 
-def build_bolt_app(signing_secret: str, client: AsyncWebClient, listening: Listening) -> AsyncApp:
+def build_bolt_app(
+    signing_secret: str,
+    client: AsyncWebClient,
+    listening: Listening,
+    database_check: Callable[[], Awaitable[None]] | None = None,
+) -> AsyncApp:
+    """`database_check` raises DatabaseUnavailable when work cannot be recorded: asked before a
+    Socket Mode request is acked (HTTP requests are checked at the edge)."""
     app = AsyncApp(
+        # Named here: unnamed, Bolt names the app after its caller's file through
+        # inspect.stack(), which reads the source of every frame on the stack and looks up
+        # every loaded module's file: 80 ms of start-up. The name only names Bolt's loggers.
+        name="steadyhand",
         client=client,
         signing_secret=signing_secret,
         logger=_bolt_logger(),
         # Reply to Slack as soon as a listener acks; the work goes on after the response.
         process_before_response=False,
     )
+    if database_check is not None:
+        app.middleware(socket_mode_database_gate(database_check))
     for feature in (commands, checklist, triage, opening, actions, findings):
         feature.register(app, listening)
     app.error(_on_unhandled_error)

@@ -41,7 +41,11 @@ Tell = Callable[[Message], Awaitable[None]]
 
 
 def by_response_url(respond: Callable[..., Awaitable[Any]]) -> Tell:
-    """Answer a slash command or a click where it happened, visible to the asker only."""
+    """Answer a slash command or a click where it happened, visible to the asker only.
+
+    Direct, not pending Slack work: it only tells the asker what was done (or is owed and
+    will follow); what the channel is owed is queued before it.
+    """
 
     async def tell(message: Message) -> None:
         await respond(**ephemeral(message))
@@ -50,7 +54,12 @@ def by_response_url(respond: Callable[..., Awaitable[Any]]) -> Tell:
 
 
 def by_direct_message(chat: Chat, user: str) -> Tell:
-    """Answer a modal submission, which has no place of its own to answer in."""
+    """Answer a modal submission, which has no place of its own to answer in.
+
+    Direct, not pending Slack work: the answer is for the submitter alone and comes after what
+    they asked for is stored (and whatever the channel is owed is queued); losing it loses
+    nothing the bot accepted.
+    """
 
     async def tell(message: Message) -> None:
         await chat.post(user, message)

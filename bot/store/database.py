@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -9,14 +10,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.domain.errors import ConfigError
 from bot.ports import DatabaseUnavailable
-from bot.store.faults import unavailable
+from bot.store.faults import RETRY_AFTER_UNREACHABLE, unavailable
 
 SQLITE = "sqlite+aiosqlite"
 POSTGRES = "postgresql+asyncpg"
@@ -33,6 +34,14 @@ POOL_SIZE = 10
 POOL_OVERFLOW = 10
 POOL_TIMEOUT_SECONDS = 3
 CONNECT_TIMEOUT_SECONDS = 5
+# How long one statement (a pooled connection's ping included) may wait for the server. The
+# longest lock wait an alert storm causes is well under it; a server that takes every packet
+# and answers none (a partition, a dead host behind a dropping firewall) would otherwise hold
+# the request, and the connection, forever. Migrations are exempt: they may take long.
+STATEMENT_TIMEOUT_SECONDS = 10
+# The health check and the check in front of Slack's acks answer within this, whatever the
+# pool and the server do: Slack gives up on an ack after 3 s.
+PROBE_TIMEOUT_SECONDS = 4
 WAL_SWITCH_ATTEMPTS = 100
 EXAMPLES = "sqlite:///./steadyhand.db or postgresql://user:password@host:5432/steadyhand"
 
@@ -60,11 +69,15 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(
+    url: str, *, statement_timeout: float | None = STATEMENT_TIMEOUT_SECONDS
+) -> AsyncEngine:
+    """The engine for `url`; `statement_timeout` None lets statements run as long as they take
+    (migrations)."""
     parsed = normalize_url(url)
     if parsed.drivername == SQLITE:
         return _sqlite_engine(parsed)
-    return _create_async_engine(
+    engine = _create_async_engine(
         parsed,
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
@@ -73,13 +86,24 @@ def create_engine(url: str) -> AsyncEngine:
         pool_timeout=POOL_TIMEOUT_SECONDS,
         pool_pre_ping=True,  # survive database restarts and idle-connection reapers
         pool_recycle=1800,
-        # asyncpg waits 60 s for a server that does not answer; a request should not.
-        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+        # asyncpg waits 60 s for a server that does not answer, and for ever for a statement;
+        # a request should not.
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS, "command_timeout": statement_timeout},
     )
+    event.listen(engine.sync_engine, "handle_error", _drop_a_connection_that_timed_out)
+    return engine
+
+
+def _drop_a_connection_that_timed_out(context: ExceptionContext) -> None:
+    # A statement that timed out leaves the connection waiting on a server that may never
+    # answer: thrown away (with the pool's older ones), not handed to the next request.
+    if isinstance(context.original_exception, TimeoutError):
+        context.is_disconnect = True
 
 
 async def check_reachable(engine: AsyncEngine) -> None:
-    """Raise DatabaseUnavailable unless the database answers a query now."""
+    """Raise DatabaseUnavailable unless the database answers a query now (within
+    PROBE_TIMEOUT_SECONDS)."""
     async with _outages_named(), engine.connect() as connection:
         await connection.exec_driver_sql("SELECT 1")
 
@@ -116,8 +140,16 @@ async def _take_sqlite_write_lock(connection: AsyncConnection) -> None:
 
 @asynccontextmanager
 async def _outages_named() -> AsyncIterator[None]:
+    # The time limit is the probe's own, on top of the pool's and the driver's: those bound
+    # each wait, this the sum (a full pool, then a connect, then a statement).
     try:
-        yield
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            yield
+    except TimeoutError:
+        raise DatabaseUnavailable(
+            f"the database did not answer within {PROBE_TIMEOUT_SECONDS} s; retry shortly",
+            RETRY_AFTER_UNREACHABLE,
+        ) from None
     except Exception as exc:
         outage = unavailable(exc)
         if outage is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -359,3 +360,12 @@ class PendingWorkRow(Base):
     leased_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RegistryVersionRow(Base):
+    """One row (id 1): bumped by every commit that changes the registry (store/uow.py)."""
+
+    __tablename__ = "registry_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -23,6 +23,7 @@ from bot.domain.registry import (
 )
 from bot.store import upsert
 from bot.store.models import ChangeRow, FlagStateRow, KnownGoodRow, RegisteredServiceRow
+from bot.store.registry_version import read_version
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,14 @@ _LOOK_BACK = 10
 class SqlRegistryRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Set by every write: the unit of work bumps the registry's version on commit.
+        self.changed = False
+
+    async def version(self) -> int:
+        return await read_version(self._session)
 
     async def add_change(self, change: Change) -> None:
+        self.changed = True
         await self._session.execute(
             insert(ChangeRow).values(
                 id=change.id,
@@ -98,6 +105,7 @@ class SqlRegistryRepo:
         return latest
 
     async def mark_known_good(self, mark: KnownGood) -> None:
+        self.changed = True
         values = {"marked_by": mark.marked_by, "at": mark.at, "reason": mark.reason}
         stmt = upsert.insert(self._session, KnownGoodRow).values(
             service=mark.service, component=mark.component.value, version=mark.version, **values
@@ -140,6 +148,7 @@ class SqlRegistryRepo:
         return states
 
     async def set_flag(self, state: FlagState) -> None:
+        self.changed = True
         values = {
             "kind": state.kind.value,
             "value": int(state.value),
@@ -164,6 +173,7 @@ class SqlRegistryRepo:
         return [spec for row in rows if (spec := _readable_service(row))]
 
     async def save_service(self, spec: ServiceSpec, by: str, at: datetime) -> None:
+        self.changed = True
         values = {
             "components": {c.value: version for c, version in spec.components.items()},
             "flags": {

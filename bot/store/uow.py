@@ -1,7 +1,14 @@
-"""SqlUnitOfWork: one session, one transaction; whatever is not committed is rolled back."""
+"""SqlUnitOfWork: one session, one transaction; whatever is not committed is rolled back.
+
+A commit that changed the registry bumps its version (and on PostgreSQL notifies the other
+replicas) in the same transaction, then, once committed, runs the factory's
+`after_registry_commit`: this process's OFREP snapshot is rebuilt before the writer returns,
+so its next read sees the change, and nothing is served before its commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from sqlalchemy.exc import DBAPIError
@@ -27,8 +34,11 @@ from bot.store.idempotency import SqlIdempotencyRepo
 from bot.store.incidents import SqlIncidentRepo
 from bot.store.pending_work import SqlPendingWorkRepo
 from bot.store.registry import SqlRegistryRepo
+from bot.store.registry_version import bump_version
 from bot.store.reminders import SqlReminderRepo
 from bot.store.timeline import SqlTimelineRepo
+
+AfterCommit = Callable[[], Awaitable[None]]
 
 
 class SqlUnitOfWork:
@@ -42,9 +52,15 @@ class SqlUnitOfWork:
     findings: FindingsRepo
     pending_work: PendingWorkRepo
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        after_registry_commit: AfterCommit | None = None,
+    ) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._after_registry_commit = after_registry_commit
+        self._registry: SqlRegistryRepo | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._session is not None:
@@ -54,7 +70,7 @@ class SqlUnitOfWork:
         self.timeline = SqlTimelineRepo(session)
         self.reminders = SqlReminderRepo(session)
         self.idempotency = SqlIdempotencyRepo(session)
-        self.registry = SqlRegistryRepo(session)
+        self.registry = self._registry = SqlRegistryRepo(session)
         self.actions = SqlActionRepo(session)
         self.alerts = SqlAlertRepo(session)
         self.findings = SqlFindingsRepo(session)
@@ -88,12 +104,21 @@ class SqlUnitOfWork:
             raise outage from exc
 
     async def commit(self) -> None:
+        session = self._active()
+        changed = self._registry is not None and self._registry.changed
         try:
-            await self._active().commit()
+            if changed:
+                await bump_version(session)  # last, so its row lock is held the shortest
+            await session.commit()
         except DBAPIError as exc:
             if is_contention(exc):
                 raise Contention(str(exc.orig)) from exc
             raise
+        if changed:
+            assert self._registry is not None
+            self._registry.changed = False
+            if self._after_registry_commit is not None:
+                await self._after_registry_commit()
 
     def _active(self) -> AsyncSession:
         if self._session is None:
@@ -113,8 +138,13 @@ def is_contention(exc: DBAPIError) -> bool:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        after_registry_commit: AfterCommit | None = None,
+    ) -> None:
         self._sessions = sessions
+        self.after_registry_commit = after_registry_commit
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, self.after_registry_commit)

@@ -36,9 +36,10 @@ def create_web_app(
     api: Sequence[BaseRoute] = (),
     ofrep: Sequence[BaseRoute] = (),
     database: DatabaseFaults | None = None,
+    watch: ReachabilityWatch | None = None,  # shared with Socket Mode's gate (bot/slack/outages.py)
 ) -> Starlette:
     faults = database or DatabaseFaults()
-    watch = ReachabilityWatch(faults.check_reachable)
+    watch = watch or ReachabilityWatch(faults.check_reachable)
 
     async def slack_events(request: Request) -> Response:
         metrics.count("steadyhand_slack_requests_total")
@@ -72,11 +73,13 @@ def create_web_app(
 
     return Starlette(
         routes=[
+            # The hottest first: Starlette tries each route's pattern in turn, and AI services
+            # read their flags in their own request path. No two routes share a path.
+            *ofrep,
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *api,
-            *ofrep,
         ],
         lifespan=lifespan or _no_lifespan,
         middleware=[

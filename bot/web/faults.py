@@ -7,7 +7,9 @@ answer a bare 500 for it, whatever it catches itself. `/slack/events` also check
 request is acked before its work runs, and an ack whose work cannot even be recorded is a
 promise broken in silence. Answered 503 instead, Slack retries events, and shows the person a
 failed command or click so they can try again. That check is trusted for a second
-(`ReachabilityWatch`), so it costs the acks nothing while the database answers.
+(`ReachabilityWatch`), so it costs the acks nothing while the database answers. Socket Mode's
+requests, which never pass through here, ask the same watch before Bolt acks them
+(bot/slack/outages.py).
 """
 
 from __future__ import annotations
@@ -70,17 +72,37 @@ class ReachabilityWatch:
         self._trust_for = trust_for
         self._monotonic = monotonic
         self._passed_at: float | None = None
+        self._checks_done = 0
+        self._last_outage: DatabaseUnavailable | None = None  # what the last check found
         self._checking = asyncio.Lock()
 
     async def check(self) -> None:
-        """Raise DatabaseUnavailable unless the database answered within the last second."""
+        """Raise DatabaseUnavailable unless the database answered within the last second.
+
+        The requests that queued behind a check get its answer, failed or passed, rather than
+        each asking in turn: with a database that takes packets and answers none, each would
+        wait out the probe's time limit after the one before. A request that comes later asks
+        again, so the end of an outage is seen at once."""
         if self._trusted():
             return
+        queued_behind = self._checks_done
         async with self._checking:  # the others wait for this one's answer
             if self._trusted():
                 return
-            await self._check()
-            self._passed_at = self._monotonic()
+            if self._checks_done != queued_behind and self._last_outage is not None:
+                known = self._last_outage  # a new one: a raised exception keeps its trace
+                raise DatabaseUnavailable(str(known), known.retry_after)
+            try:
+                await self._check()
+            except DatabaseUnavailable as outage:
+                self._last_outage = outage
+                raise
+            except BaseException:  # not an outage: those queued behind ask for themselves
+                self._last_outage = None
+                raise
+            finally:
+                self._checks_done += 1
+            self._passed_at, self._last_outage = self._monotonic(), None
 
     def outage_seen(self) -> None:
         self._passed_at = None

@@ -3,7 +3,9 @@ flags and pinned versions: `POST /ofrep/v1/evaluate/flags/{key}` and the bulk
 `POST /ofrep/v1/evaluate/flags` (with `ETag` / `If-None-Match` → 304, for pollers).
 
 Shapes follow open-feature/protocol's service/openapi.yaml, as the official providers read them.
-Callers present the same bearer tokens as `/api/…`.
+Callers present the same bearer tokens as `/api/…`. Every answer comes from this process's
+snapshot of the registry (bot/domain/registry_snapshot.py), prebuilt to bytes: no request reads
+the database.
 """
 
 from __future__ import annotations
@@ -14,19 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.domain.evaluation import Evaluation, FlagNotFound
+from bot.domain.evaluation import FlagNotFound
 from bot.services.deps import Deps
-from bot.services.flags import evaluate_every_key, evaluate_key
+from bot.services.ofrep_snapshot import current_snapshot
 from bot.web.api_requests import ApiError, Handler, authorize, bounded_body
-from bot.web.ofrep_requests import (
-    BadRequest,
-    entity_tag,
-    general_error,
-    none_match,
-    read_context,
-)
+from bot.web.ofrep_requests import BadRequest, general_error, none_match, read_context
 
-REASON = "STATIC"  # no targeting rules: every caller gets the same value
+JSON = "application/json"
 
 
 def ofrep_routes(deps: Deps, tokens: Sequence[str]) -> list[Route]:
@@ -46,11 +42,11 @@ def evaluate_one(deps: Deps, tokens: Sequence[str]) -> Handler:
             return general_error(exc)
         except BadRequest as exc:
             return JSONResponse({"key": key, "errorCode": exc.code, "errorDetails": str(exc)}, 400)
-        found = await evaluate_key(deps, key)
+        found = (await current_snapshot(deps)).answer(key)
         if isinstance(found, FlagNotFound):
             answer = {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": found.details}
             return JSONResponse(answer, 404)
-        return JSONResponse(_success(found))
+        return Response(found, media_type=JSON)
 
     return handle
 
@@ -64,20 +60,9 @@ def evaluate_bulk(deps: Deps, tokens: Sequence[str]) -> Handler:
             return general_error(exc)
         except BadRequest as exc:
             return JSONResponse({"errorCode": exc.code, "errorDetails": str(exc)}, 400)
-        answer = {"flags": [_success(e) for e in await evaluate_every_key(deps)]}
-        etag = entity_tag(answer)
-        if not none_match(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers={"ETag": etag})
-        return JSONResponse(answer, headers={"ETag": etag})
+        snapshot = await current_snapshot(deps)
+        if not none_match(request.headers.get("if-none-match"), snapshot.etag):
+            return Response(status_code=304, headers={"ETag": snapshot.etag})
+        return Response(snapshot.bulk, media_type=JSON, headers={"ETag": snapshot.etag})
 
     return handle
-
-
-def _success(evaluation: Evaluation) -> dict[str, object]:
-    return {
-        "key": evaluation.key,
-        "value": evaluation.value,
-        "reason": REASON,
-        "variant": evaluation.variant,
-        "metadata": evaluation.metadata,
-    }

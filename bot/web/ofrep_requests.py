@@ -1,10 +1,8 @@
 """What both OFREP endpoints share: the optional evaluation context in the body, error answers
-in OFREP's shapes, and the bulk answer's entity tag."""
+in OFREP's shapes, and the bulk answer's `If-None-Match`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -45,11 +43,6 @@ def read_context(body: bytes) -> dict[str, Any]:
 def general_error(exc: ApiError) -> JSONResponse:
     """401, 503, 413: OFREP's general error shape, which carries no error code."""
     return JSONResponse({"errorDetails": str(exc)}, exc.status, headers=exc.headers)
-
-
-def entity_tag(answer: object) -> str:
-    canonical = json.dumps(answer, sort_keys=True, separators=(",", ":"))
-    return f'"{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"'
 
 
 def none_match(if_none_match: str | None, etag: str) -> bool:

@@ -72,7 +72,7 @@ async def checks() -> AsyncIterator[Checks]:
 @pytest.fixture
 async def verifier() -> AsyncIterator[HttpVerifier]:
     async with httpx.AsyncClient(trust_env=False) as client:
-        yield HttpVerifier(client)
+        yield HttpVerifier(lambda: client)
 
 
 def http_check(checks: Checks) -> VerificationSpec:

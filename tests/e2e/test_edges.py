@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pytest
 from slack_bolt.async_app import AsyncBoltRequest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from bot.sandbox import serve_app
 from bot.sandbox.driver import slack_signature
+from bot.services.ofrep_snapshot import refresh_snapshot
 from bot.stage import SIGNING_SECRET, Stage
 from bot.store.models import (
     AlertRow,
@@ -35,6 +36,7 @@ from bot.store.models import (
     FlagStateRow,
     KnownGoodRow,
     RegisteredServiceRow,
+    RegistryVersionRow,
 )
 from tests.e2e.conftest import START, StageFactory
 from tests.e2e.registry_stage import AUTH
@@ -116,7 +118,11 @@ async def test_a_bad_stored_registration_is_skipped_and_logged(
                         updated_at=START,
                     )
                 )
+            # Whatever writes the registry bumps its version, so that OFREP serves it.
+            version = RegistryVersionRow.version
+            await connection.execute(update(RegistryVersionRow).values(version=version + 1))
         with caplog.at_level(logging.WARNING):
+            await refresh_snapshot(stage.runtime.deps)  # as the registry watch does, each second
             listed = await call(stage, "GET", "/api/services", headers=AUTH)
         assert listed.status_code == 200, listed.text
         names = [s["name"] for s in listed.json()["services"]]

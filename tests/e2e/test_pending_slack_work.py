@@ -7,7 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.domain.kinds import IncidentKind
+from bot.domain.pending_work import REFUSALS_BEFORE_GIVING_UP
 from bot.domain.timeline import EventType
+from bot.ports import ChatError
 from bot.sandbox.entities import Channel
 from bot.sandbox.seed import ALICE, BOB, GENERAL_CHANNEL
 from bot.services.registry import running
@@ -27,6 +32,7 @@ from tests.e2e.helpers import (
 )
 from tests.e2e.registry_stage import TOKEN
 from tests.e2e.test_alerts import ALERTS, alert_stage, generic, send, timeline
+from tests.e2e.test_checklist_and_questions import answer
 
 # More 500s in a row than slack_sdk's own retries absorb.
 OUTLASTING_SLACK_SDK = 3
@@ -366,3 +372,186 @@ async def test_a_burst_of_failures_on_every_method_still_opens_each_incident_onc
         assert sorted(c.name for c in channels) == sorted(f"inc-20261122-{k}-bad" for k in kinds)
         for channel in channels:
             await assert_fully_opened(stage, channel, alert=True)
+
+
+# Messages posted later: failed examples, follow-ups, the runbook switch offer, reminders, the
+# post-mortem on demand (each recorded first, then owed to Slack as a pending post).
+
+
+def slack_fails(stage: Stage, method: str) -> None:
+    """Slack answers `method` with 500s, more of them than slack_sdk's own retries absorb."""
+    stage.sandbox.fail_next(method, "internal_error", status=500, times=OUTLASTING_SLACK_SDK)
+
+
+async def opened(stage: Stage, what: str) -> Channel:
+    await stage.command("alice", "#general", f"open {what}")
+    return only_incident_channel(stage.sandbox)
+
+
+async def test_an_example_and_a_follow_up_slack_fails_to_post_are_posted_once_later(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "quality Answers degraded")
+    slack_fails(stage, "chat.postMessage")
+    await stage.command("alice", channel.id, "example refunds in CHF quote EUR")
+    await stage.command("bob", channel.id, "followup <@U_CAROL|carol> gate prompts on refunds")
+    told = [text_of(e) for e in stage.sandbox.ephemerals(ALICE, channel.id)]
+    assert "It will be posted in the channel as soon as Slack answers again" in told[-1]
+    assert posts_saying(stage, channel.id, "Failed example #1") == 0
+    incident = await incident_of(stage, channel)
+    kinds = [e.type for e in await timeline(stage, incident.id)]
+    assert EventType.EXAMPLE_ADDED in kinds and EventType.FOLLOW_UP_ADDED in kinds
+
+    await settle_slack(stage)
+    assert posts_saying(stage, channel.id, "Failed example #1") == 1
+    assert posts_saying(stage, channel.id, "Follow-up #1") == 1
+    [card] = [m for m in stage.sandbox.messages(channel.id) if "Failed example #1" in text_of(m)]
+    async with stage.runtime.deps.uow() as uow:
+        example = await uow.findings.example(incident.id, 1)
+        assert await uow.pending_work.pending(incident.id) == []
+    assert example is not None and example.card_ts == card["ts"]
+    await stage.command("carol", channel.id, "example #1 backlog")  # edits the card it kept
+    first = stage.sandbox.message(channel.id, card["ts"])
+    assert "*Backlog*" in text_of(first.to_slack(stage.sandbox.workspace.team))
+
+
+async def test_an_example_card_posted_without_our_hearing_back_is_posted_once(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "quality Answers degraded")
+    stage.sandbox.lose_next_answer("chat.postMessage")  # the card lands; the answer is lost
+    await stage.command("alice", channel.id, "example refunds in CHF quote EUR")
+    await settle_slack(stage)
+    [card] = [m for m in stage.sandbox.messages(channel.id) if "Failed example #1" in text_of(m)]
+    incident = await incident_of(stage, channel)
+    async with stage.runtime.deps.uow() as uow:
+        example = await uow.findings.example(incident.id, 1)
+    assert example is not None and example.card_ts == card["ts"]
+
+
+async def test_a_reminder_slack_fails_to_post_is_sent_once_after_a_restart(
+    make_stage: StageFactory,
+) -> None:
+    async with make_stage() as first:
+        channel = await opened(first, "quality Answers degraded")
+        first.clock.advance(timedelta(minutes=15))
+        slack_fails(first, "chat.postMessage")
+        await first.run_due_work()
+        await first.run_due_work()  # the scheduler again, Slack still failing
+        assert posts_saying(first, channel.id, "unanswered") == 0
+    async with make_stage() as second:  # a new process on the same database
+        await settle_slack(second)
+        assert posts_saying(second, channel.id, "unanswered") == 1
+        incident = await incident_of(second, channel)
+        kinds = [e.type for e in await timeline(second, incident.id)]
+        assert kinds.count(EventType.REMINDER_SENT) == 1
+
+
+async def test_a_postmortem_asked_for_while_slack_fails_is_uploaded_once_later(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "cost Spend tripled")
+    slack_fails(stage, "files.getUploadURLExternal")
+    await stage.command("bob", channel.id, "postmortem")
+    told = stage.sandbox.ephemerals(BOB, channel.id)[-1]["text"]
+    assert "It will be uploaded in the channel as soon as Slack answers again" in told
+
+    await settle_slack(stage)
+    shared = [f for m in stage.sandbox.messages(channel.id) for f in m.get("files", [])]
+    assert [f["name"].endswith(".md") for f in shared] == [True, False]  # and its picture
+    incident = await incident_of(stage, channel)
+    posted = [
+        e for e in await timeline(stage, incident.id) if e.type is EventType.POSTMORTEM_POSTED
+    ]
+    assert [(e.actor, e.data["file_id"]) for e in posted] == [(BOB, shared[0]["id"])]
+
+
+async def test_a_runbook_switch_offered_and_made_while_slack_fails_is_shown_once(
+    stage: Stage,
+) -> None:
+    channel = await opened(stage, "quality Answers degraded")
+    before = await incident_of(stage, channel)
+    slack_fails(stage, "chat.postMessage")
+    await answer(stage, channel, "bob", q1="retrieval")
+    assert with_action(stage.sandbox.messages(channel.id), ids.ACTION_SWITCH_RUNBOOK) == []
+    await settle_slack(stage)
+    [offer] = with_action(stage.sandbox.messages(channel.id), ids.ACTION_SWITCH_RUNBOOK)
+
+    slack_fails(stage, "chat.postMessage")
+    await stage.driver.click("bob", channel.id, offer["ts"], ids.ACTION_SWITCH_RUNBOOK)
+    await stage.settle()
+    assert (await incident_of(stage, channel)).kind is IncidentKind.RETRIEVAL  # kept
+    await settle_slack(stage)
+    after = await incident_of(stage, channel)
+    pages = with_action(stage.sandbox.messages(channel.id), ACTION_TOGGLE_STEP)
+    assert [page["ts"] for page in pages] == after.checklist_ts  # the new ones, once
+    assert [p for page in pages for p in step_positions(page)] == list(range(len(after.steps)))
+    messages = {m["ts"]: m for m in stage.sandbox.messages(channel.id)}
+    assert "replaced" in text_of(messages[before.checklist_ts[0]])
+    assert "Retrieval" in stage.sandbox.channel(channel.id).topic.value
+
+
+async def test_a_slack_call_never_answered_fails_within_the_clients_time_limit(
+    stage: Stage,
+) -> None:
+    # slack_sdk applies its `timeout` only to sessions it makes itself; the bot's shared one
+    # waited aiohttp's default five minutes for an answer that never came.
+    stage.sandbox.hold_next_answer("conversations.create")
+    with pytest.raises(ChatError) as failed:
+        await stage.runtime.deps.chat.create_channel("inc-never-answered")
+    assert failed.value.passing  # tried again later, as pending work
+
+
+@pytest.mark.parametrize("refusal", ["restricted_action", "invalid_name"])
+async def test_a_channel_slack_refuses_for_good_cancels_the_opening_and_tells_the_opener(
+    stage: Stage, refusal: str
+) -> None:
+    stage.sandbox.fail_next("conversations.create", refusal, times=REFUSALS_BEFORE_GIVING_UP)
+    await stage.command(ALICE, GENERAL_CHANNEL, "open quality answers went wrong")
+    await settle_slack(stage)
+
+    creates = [c for c in stage.sandbox.calls if c.method == "conversations.create"]
+    assert len(creates) == REFUSALS_BEFORE_GIVING_UP
+    assert incident_channels(stage.sandbox) == []
+    async with stage.runtime.engine.connect() as connection:
+        [incident_id] = (await connection.exec_driver_sql("SELECT id FROM incidents")).scalars()
+    async with stage.runtime.deps.uow() as uow:
+        assert await uow.pending_work.pending(incident_id) == []  # nothing left to retry
+        incident = await uow.incidents.get(incident_id)
+    assert incident is not None and not incident.is_open  # cancelled: alerts open a new one
+    events = await timeline(stage, incident_id)
+    [dropped] = [e for e in events if e.type is EventType.SLACK_WORK_DROPPED]
+    assert refusal in dropped.text
+    # The opener is told what Slack said, in a direct message: there is no channel to tell.
+    dm = stage.sandbox.workspace.dm_channel(ALICE, stage.sandbox.bot_user_id)
+    [told] = [text_of(m) for m in stage.sandbox.messages(dm.id)]
+    assert refusal in told and "answers went wrong" in told
+
+    await settle_slack(stage)  # and it stays given up
+    assert len([c for c in stage.sandbox.calls if c.method == "conversations.create"]) == 3
+
+
+async def test_an_alert_whose_channel_slack_refuses_for_good_is_told_to_the_stakeholders(
+    make_stage: StageFactory, tmp_path: Path
+) -> None:
+    extra = f"stakeholder_channel: {GENERAL_CHANNEL}\n"
+    async with alert_stage(make_stage, tmp_path, extra) as stage:
+        refusals = REFUSALS_BEFORE_GIVING_UP
+        stage.sandbox.fail_next("conversations.create", "restricted_action", times=refusals)
+        first = await send(stage, generic("eval-drop"))
+        [incident_id] = first.json()["opened"]
+        await settle_slack(stage)
+
+        async with stage.runtime.deps.uow() as uow:
+            incident = await uow.incidents.get(incident_id)
+            assert await uow.pending_work.pending(incident_id) == []
+        assert incident is not None and not incident.is_open
+        told = [text_of(m) for m in stage.sandbox.messages(GENERAL_CHANNEL)]
+        assert [t for t in told if "restricted_action" in t and "eval-drop is bad" in t], told
+
+        # The group's next alert opens a new incident, which Slack now lets through.
+        again = await send(stage, generic("eval-drop-2"))
+        [reopened] = again.json()["opened"]
+        assert reopened != incident_id
+        await settle_slack(stage)
+        only_incident_channel(stage.sandbox)

@@ -3,6 +3,7 @@ resolution, uploaded again by `/incident postmortem`, and the review reminder.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain.timeline import EventType
 from bot.sandbox.seed import ALICE, BOB
+from bot.services.pending_work import Delivered, deliver_pending
 from bot.stage import Stage
 from tests.e2e.conftest import StageFactory
 from tests.e2e.helpers import incident_of, only_incident_channel, text_of
@@ -118,6 +120,34 @@ async def test_an_upload_slack_fails_to_complete_is_shared_once_later(stage: Sta
     await stage.command("alice", channel.id, "resolve Tool schema v7 restored")
     assert files_in(stage, channel.id) == []
     await settle_slack(stage)
+    await assert_shared_once(stage, channel.id)
+
+
+async def test_a_slow_upload_is_given_back_within_its_lease_and_shared_once(
+    stage: Stage, clock: ManualClock
+) -> None:
+    """A step that outlived its lease would be claimed and done again by another replica while
+    it still ran: a second upload. So a step is given back before its lease runs out."""
+    await stage.command("alice", "#general", "open tool Search tool schema errors")
+    channel = only_incident_channel(stage.sandbox)
+    # The first try fails at once, so the upload waits as pending work for the next run.
+    stage.sandbox.fail_next("files.getUploadURLExternal", "internal_error", status=500)
+    await stage.command("alice", channel.id, "resolve Tool schema v7 restored")
+    incident = await incident_of(stage, stage.sandbox.channel(channel.id))
+    slow = stage.sandbox.hold_next_answer("files.completeUploadExternal")  # shared, not answered
+    clock.advance(timedelta(minutes=1))  # past the backoff
+    # The real limit is 45 s within a 60 s lease; a short one here so the test need not wait.
+    quick = replace(stage.runtime.deps, step_time_limit=timedelta(milliseconds=200))
+
+    delivered = await deliver_pending(quick, incident.id)
+
+    assert delivered == Delivered(done=0, failed=1)
+    assert not slow.is_set()  # given back while Slack still held the answer
+    async with stage.runtime.deps.uow() as uow:
+        [owed] = await uow.pending_work.pending(incident.id)
+    assert owed.last_error is not None and "did not finish" in owed.last_error
+    slow.set()
+    await settle_slack(stage)  # the next try finds the file the slow one shared
     await assert_shared_once(stage, channel.id)
 
 

@@ -6,10 +6,13 @@ payload the bot sends is still checked against Slack's published specifications.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.cli import main
 from bot.clock import ManualClock
@@ -21,10 +24,12 @@ from bot.slack.help import HELP_LINES
 from bot.slack.ids import ACTION_OPEN_TRIAGE, ACTION_TOGGLE_STEP, step_action_id
 from bot.stage import BOT_TOKEN
 from bot.stage_socket import APP_TOKEN, SocketModeStage, socket_mode_stage
+from bot.web.faults import TRUST_A_CHECK_SECONDS
 from tests.e2e.conftest import RUNBOOKS, START
 from tests.e2e.helpers import checked_steps, only_incident_channel, text_of, with_action
 from tests.support.databases import fresh_database
 from tests.support.slack_specs import conforming
+from tests.support.tcp_proxy import TcpProxy, tcp_proxy
 
 
 @pytest.fixture
@@ -105,3 +110,51 @@ def test_serve_socket_mode_without_an_app_token_names_it(
     err = capsys.readouterr().err
     assert err.startswith("steadyhand: configuration error: SLACK_APP_TOKEN")
     assert "Traceback" not in err
+
+
+@asynccontextmanager
+async def proxied_socket_stage() -> AsyncIterator[tuple[SocketModeStage, TcpProxy]]:
+    """The bot over Socket Mode on PostgreSQL reached through a proxy that can take it away."""
+    sandbox = SlackSandbox(BOT_TOKEN, app_token=APP_TOKEN)
+    async with fresh_database("postgres") as url:
+        server = make_url(url)
+        async with tcp_proxy(server.host or "127.0.0.1", server.port or 5432) as proxy:
+            proxied = server.set(host="127.0.0.1", port=proxy.port)
+            with conforming(sandbox):
+                async with socket_mode_stage(
+                    proxied.render_as_string(hide_password=False),
+                    ManualClock(START),
+                    runbooks_dir=RUNBOOKS,
+                    sandbox=sandbox,
+                ) as running:
+                    yield running, proxy
+
+
+@pytest.mark.postgres
+async def test_with_the_database_away_socket_mode_acks_nothing_it_cannot_record() -> None:
+    """Over HTTP Slack hears 503; over Socket Mode an ack is all Slack hears, so an event is
+    left unacked (Slack sends it again) and a command is answered that nothing was done."""
+    async with proxied_socket_stage() as (stage, proxy):
+        await stage.command("alice", "#general", "open quality Answers degraded")
+        channel = only_incident_channel(stage.sandbox)
+        ts = stage.sandbox.say("bob", channel.id, "7 of 20 refund answers cite the 2023 policy")
+
+        await proxy.refuse()
+        # A check that passed is trusted for a second (bot/web/faults.py): the outage has
+        # lasted longer than that, as any outage worth the name does.
+        await asyncio.sleep(TRUST_A_CHECK_SECONDS)
+        pinned = await stage.driver.react("alice", channel.id, ts, "pushpin")
+        assert not pinned.acked  # Slack retries an event it got no ack for
+        command = await stage.command("alice", channel.id, "status")
+        assert command.acked
+        told = str(command.payload.get("text", ""))
+        assert "database" in told and "try again" in told, command.payload
+
+        await proxy.accept()
+        again = await stage.driver.redeliver(pinned)
+        assert again.acked
+        await stage.settle()
+        incident = await incident_in_channel(stage.runtime.deps, channel.id)
+        async with stage.runtime.deps.uow() as uow:
+            [pin] = await uow.findings.pins(incident.id)  # the pin was not lost
+        assert pin.message.ts == ts

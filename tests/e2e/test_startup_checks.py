@@ -1,6 +1,7 @@
 """What the bot checks before it serves, so a misconfiguration shows at start and not at the
 first incident: the bot token (Slack's auth.test), and a runbooks folder with at least one
-usable runbook. Slack being down at start is not a misconfiguration: the bot starts anyway."""
+usable runbook. Slack being down at start is not a misconfiguration: the bot starts anyway.
+And what a start leaves out: on a database already migrated, neither Alembic nor matplotlib."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -17,6 +20,7 @@ from starlette.applications import Starlette
 
 from bot.domain.errors import ConfigError
 from bot.sandbox import SlackSandbox, serve_app
+from bot.store.migrations import HEAD_REVISION, current_revision, upgrade_database
 from tests.e2e.conftest import ROOT, StageFactory
 from tests.support.processes import free_port, stop, tail, wait_until_answers
 
@@ -127,13 +131,17 @@ def serve_env(sandbox: SlackSandbox, tmp_path: Path, port: int) -> dict[str, str
         "SLACK_BOT_TOKEN": "xoxb-not-the-one",
         "SLACK_SIGNING_SECRET": "s",
         "SLACK_API_URL": sandbox.api_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'steadyhand.db'}",
+        "DATABASE_URL": serve_env_database(tmp_path),
         "RUNBOOKS_DIR": str(ROOT / "runbooks"),
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
         "STEADYHAND_SKIP_SLACK_CHECK": "",
     }
+
+
+def serve_env_database(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'steadyhand.db'}"
 
 
 def steadyhand(*args: str, env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -158,40 +166,76 @@ async def test_serve_with_a_refused_token_exits_with_one_line(
 
 
 async def test_serve_skip_slack_check_starts_offline(sandbox: SlackSandbox, tmp_path: Path) -> None:
-    port, log = free_port(), tmp_path / "serve.log"
-    async with sandbox.serve():
-        env = serve_env(sandbox, tmp_path, port)
-        process = steadyhand("serve", "--skip-slack-check", env=env, cwd=tmp_path, log=log)
-        try:
-            url = f"http://127.0.0.1:{port}/healthz"
-            await asyncio.to_thread(wait_until_answers, "steadyhand", url, process, log, 60)
-        finally:
-            stop(process)
+    async with serving_offline(sandbox, tmp_path):
+        pass
     assert [c.method for c in sandbox.calls] == []
 
 
-async def test_serve_freezes_what_start_up_built_before_the_first_request(
-    sandbox: SlackSandbox, tmp_path: Path
-) -> None:
-    # A full garbage collection walking start-up's heap stopped the event loop for 60-100 ms
-    # under load and held every Slack ack in flight (bench/ack.py). `serve` collects once and
-    # freezes that heap before it listens.
+@asynccontextmanager
+async def serving_offline(
+    sandbox: SlackSandbox, tmp_path: Path, **more_env: str
+) -> AsyncIterator[str]:
+    """`steadyhand serve --skip-slack-check` in its own process, answering /healthz: its base
+    URL. Its output goes to tmp_path/serve.log."""
     port, log = free_port(), tmp_path / "serve.log"
     async with sandbox.serve():
-        env = serve_env(sandbox, tmp_path, port)
+        env = {**serve_env(sandbox, tmp_path, port), **more_env}
         process = steadyhand("serve", "--skip-slack-check", env=env, cwd=tmp_path, log=log)
         try:
             base = f"http://127.0.0.1:{port}"
             await asyncio.to_thread(
                 wait_until_answers, "steadyhand", f"{base}/healthz", process, log, 60
             )
-            async with httpx.AsyncClient() as client:
-                metrics = (await client.get(f"{base}/metrics")).text
+            yield base
         finally:
             stop(process)
+
+
+async def test_serve_freezes_what_start_up_built_before_the_first_request(
+    sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    # A full garbage collection walking start-up's heap stopped the event loop for 60-100 ms
+    # under load and held every Slack ack in flight (bench/ack.py). `serve` freezes that heap
+    # before it listens.
+    async with serving_offline(sandbox, tmp_path) as base, httpx.AsyncClient() as client:
+        metrics = (await client.get(f"{base}/metrics")).text
     [frozen] = [
         float(line.split()[1])
         for line in metrics.splitlines()
         if line.startswith("steadyhand_gc_frozen_objects ")
     ]
     assert frozen > 100_000, metrics
+
+
+# Imported only when needed: Alembic (with Mako) when the schema is behind, matplotlib when a
+# timeline picture is drawn. Together they took most of a start's time.
+LATER = {"alembic", "mako", "matplotlib"}
+
+
+async def test_serve_on_a_migrated_database_imports_neither_alembic_nor_matplotlib(
+    sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    await upgrade_database(serve_env_database(tmp_path))
+    imported = await modules_imported_until_healthy(sandbox, tmp_path)
+    assert "sqlalchemy" in imported  # the list is real
+    assert imported & LATER == set()
+
+
+async def test_serve_on_an_empty_database_migrates_it_with_alembic(
+    sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    imported = await modules_imported_until_healthy(sandbox, tmp_path)
+    assert "alembic" in imported
+    assert await current_revision(serve_env_database(tmp_path)) == HEAD_REVISION
+
+
+async def modules_imported_until_healthy(sandbox: SlackSandbox, tmp_path: Path) -> set[str]:
+    """The top-level packages `steadyhand serve` imported by the time /healthz answered 200."""
+    # Python's -X importtime: one line on stderr (the log) per module imported.
+    async with serving_offline(sandbox, tmp_path, PYTHONPROFILEIMPORTTIME="1"):
+        pass
+    return {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in (tmp_path / "serve.log").read_text().splitlines()
+        if line.startswith("import time:") and "cumulative" not in line
+    }

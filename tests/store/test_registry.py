@@ -125,3 +125,34 @@ async def test_open_incidents_of_a_service(uow_factory: UnitOfWorkFactory) -> No
         assert await uow.incidents.any_opened_since(service, opened)
         assert not await uow.incidents.any_opened_since(service, opened + timedelta(seconds=1))
         assert not await uow.incidents.any_opened_since("other", opened - timedelta(days=1))
+
+
+async def test_the_version_moves_with_each_committed_registry_write_only(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def version() -> int:
+        async with uow_factory() as uow:
+            return await uow.registry.version()
+
+    start = await version()
+    async with uow_factory() as uow:
+        await uow.registry.add_change(change(1))
+        await uow.registry.set_flag(FlagState("support-bot", "dry_run", FlagKind.DRY_RUN, True))
+    assert await version() == start  # rolled back: nothing to serve
+    async with uow_factory() as uow:
+        await uow.incidents.add(incident("inc-1"))
+        await uow.commit()
+    assert await version() == start  # not the registry
+    flag = FlagState("support-bot", "dry_run", FlagKind.DRY_RUN, True)
+    mark = KnownGood("support-bot", Component.PROMPT, "v1", "U1", T0, "passed evals")
+    for write in ("change", "flag", "known-good"):
+        before = await version()
+        async with uow_factory() as uow:
+            if write == "change":
+                await uow.registry.add_change(change(1))
+            elif write == "flag":
+                await uow.registry.set_flag(flag)
+            else:
+                await uow.registry.mark_known_good(mark)
+            await uow.commit()
+        assert await version() > before, write

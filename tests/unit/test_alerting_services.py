@@ -455,6 +455,36 @@ async def test_a_dry_run_only_says_what_it_would_do() -> None:
     assert await auto_events(world, opened) == ["dry_run"]
 
 
+class PostsDown(FakeChat):
+    """Slack answers every post with a 500 while `down`."""
+
+    down = False
+
+    async def post(self, channel: str, message: m.Message, *, key: str | None = None) -> str:
+        if self.down:
+            raise ChatError("internal_error", passing=True)
+        return await super().post(channel, message, key=key)
+
+
+async def test_an_automatic_notice_slack_fails_to_post_is_posted_once_later() -> None:
+    chat = PostsDown()
+    world = make_world(with_auto(replace(GROUNDING, after=2, dry_run=True)), chat=chat)
+    opened = (await world.send(refusals())).opened[0]
+    chat.down = True
+    world.clock.advance(timedelta(minutes=1))
+    await world.send(refusals())  # the second firing: the rule's turn
+    channel = (await world.incident(opened)).channel_id
+    assert world.said(channel, m.Notice) == []
+    assert await auto_events(world, opened) == ["dry_run"]
+
+    chat.down = False
+    for _ in range(3):
+        world.clock.advance(timedelta(minutes=1))
+        await deliver_pending(world.deps)
+    [notice] = world.said(channel, m.Notice)
+    assert isinstance(notice, m.Notice) and notice.text.startswith("Dry run: would ")
+
+
 async def test_an_action_that_cannot_be_planned_is_announced() -> None:
     rollback = AutoAction("support-bot", "rollback prompt", {"alertname": "Refusals"})
     world = make_world(with_auto(rollback))

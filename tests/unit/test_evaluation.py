@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-from bot.domain.evaluation import Evaluation, FlagNotFound, evaluate, evaluate_all, service_of
+from bot.domain.evaluation import (
+    Evaluation,
+    FlagNotFound,
+    evaluate,
+    evaluate_all,
+    keys,
+    service_of,
+)
 from bot.domain.registry import Component, FlagKind, FlagState, KnownGood, Running
+from bot.domain.registry_snapshot import build_snapshot
 from bot.services import registry
-from bot.services.flags import evaluate_every_key, evaluate_key
+from bot.services.ofrep_snapshot import refresh_snapshot
 from tests.unit.test_registry_services import SUPPORT_BOT, make_deps
 
 AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -83,17 +92,51 @@ def test_evaluate_all_gives_flags_then_versions() -> None:
     ]
 
 
-async def test_the_use_case_reads_changes_and_stored_flag_states() -> None:
+async def test_the_snapshot_reads_changes_and_stored_flag_states() -> None:
     deps = make_deps()
     await registry.record_change(deps, "support-bot", "prompt", "v13", "ci")
     async with deps.uow() as uow:
         await uow.registry.set_flag(FlagState("support-bot", "dry_run", FlagKind.DRY_RUN, True))
         await uow.commit()
-    prompt = await evaluate_key(deps, "support-bot.prompt")
-    dry_run = await evaluate_key(deps, "support-bot.dry_run")
-    assert isinstance(prompt, Evaluation) and prompt.value == "v13"
-    assert isinstance(dry_run, Evaluation) and dry_run.value is True
-    assert isinstance(await evaluate_key(deps, "billing.prompt"), FlagNotFound)
-    every = {e.key: e.value for e in await evaluate_every_key(deps)}
+    snapshot = await refresh_snapshot(deps)
+    prompt = snapshot.answer("support-bot.prompt")
+    dry_run = snapshot.answer("support-bot.dry_run")
+    assert isinstance(prompt, bytes) and json.loads(prompt)["value"] == "v13"
+    assert isinstance(dry_run, bytes) and json.loads(dry_run)["value"] is True
+    assert isinstance(snapshot.answer("billing.prompt"), FlagNotFound)
+    every = {f["key"]: f["value"] for f in json.loads(snapshot.bulk)["flags"]}
     assert every["support-bot.prompt"] == "v13" and every["support-bot.kill_switch"] is False
     assert len(every) == 5  # 3 flags + 2 components; `search` declares neither here
+
+
+async def test_an_unchanged_registry_is_not_read_again() -> None:
+    deps = make_deps()
+    first = await refresh_snapshot(deps)
+    assert await refresh_snapshot(deps) is first and deps.served.loads == 1
+    await registry.record_change(deps, "support-bot", "prompt", "v13", "ci")
+    moved = await refresh_snapshot(deps)
+    assert moved.version > first.version and moved.etag != first.etag
+    assert deps.served.loads == 2
+
+
+def test_a_snapshot_holds_every_answer_as_bytes_and_tags_the_bulk_by_its_content() -> None:
+    snapshot = build_snapshot(7, [running(kill_switch=True)])
+    answer = snapshot.answer("support-bot.kill_switch")
+    assert isinstance(answer, bytes)
+    assert json.loads(answer) == {
+        "key": "support-bot.kill_switch",
+        "value": True,
+        "reason": "STATIC",
+        "variant": "on",
+        "metadata": {"service": "support-bot", "flag": "kill_switch", "kind": "kill_switch"},
+    }
+    assert [f["key"] for f in json.loads(snapshot.bulk)["flags"]] == keys(running())
+    # Another version of the same content (another replica, a restart) gives the same tag.
+    assert build_snapshot(8, [running(kill_switch=True)]).etag == snapshot.etag
+    assert build_snapshot(8, [running()]).etag != snapshot.etag
+    missing = snapshot.answer("support-bot.temperature")
+    assert (
+        isinstance(missing, FlagNotFound) and "Its keys: support-bot.kill_switch" in missing.details
+    )
+    other = snapshot.answer("billing.prompt")
+    assert isinstance(other, FlagNotFound) and "Known services: support-bot" in other.details

@@ -4,8 +4,6 @@ and the review reminder."""
 from collections.abc import Sequence
 from datetime import timedelta
 
-import pytest
-
 from bot.domain import messages as m
 from bot.domain.incidents import Incident
 from bot.domain.kinds import IncidentKind
@@ -16,7 +14,6 @@ from bot.ports import ChatError, Upload
 from bot.services import lifecycle, triage
 from bot.services.deps import Deps
 from bot.services.opening import OpenIncident, open_incident
-from bot.services.postmortem_delivery import post_postmortem
 from tests.fake_chat import FakeChat
 from tests.fakes import FakeUnitOfWorkFactory
 from tests.unit.test_services import START, events, make_deps
@@ -78,14 +75,14 @@ async def test_a_refused_upload_leaves_the_incident_resolved_and_the_upload_owed
     assert [kind for kind, _ in reminders(deps)] == [ReminderKind.POSTMORTEM_REVIEW]
 
 
-async def test_the_command_uploads_a_fresh_draft_and_a_refusal_is_raised() -> None:
+async def test_the_command_uploads_a_fresh_draft_and_a_refusal_is_told() -> None:
     chat = FakeChat()
     deps, incident = await resolved(chat)
     deps.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
 
-    file_id = await post_postmortem(deps, incident, "U2")
+    assert await lifecycle.post_postmortem(deps, incident, "U2") is None
 
-    assert [u.file_id for u in chat.uploads][-2] == file_id and len(chat.uploads) == 4
+    assert len(chat.uploads) == 4
     async with deps.uow() as uow:
         posted = [
             e
@@ -94,14 +91,14 @@ async def test_the_command_uploads_a_fresh_draft_and_a_refusal_is_raised() -> No
         ]
     assert [e.actor for e in posted] == ["steadyhand", "U2"]
     assert posted[-1].data == {
-        "file_id": file_id,
-        "filename": f"postmortem-{incident.id}.md",
+        "file_id": chat.uploads[-2].file_id,
+        "filename": chat.uploads[-2].filename,
         "picture_file_id": chat.uploads[-1].file_id,
     }
-    with pytest.raises(ChatError):
-        await post_postmortem(
-            Deps(deps.uow, RefusingChat(), deps.clock, deps.runbooks), incident, "U2"
-        )
+    assert chat.uploads[-2].filename != chat.uploads[0].filename  # each upload its own name
+    refusing = Deps(deps.uow, RefusingChat(), deps.clock, deps.runbooks)
+    told = await lifecycle.post_postmortem(refusing, incident, "U2")
+    assert told is not None and told.is_error and "not_in_channel" in told.text
 
 
 async def test_the_review_reminder_fires_once_when_due() -> None:

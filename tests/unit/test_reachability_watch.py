@@ -71,3 +71,20 @@ async def test_requests_arriving_together_share_one_check() -> None:
     checks.gate.set()
     await asyncio.gather(*waiting)
     assert checks.asked == 1
+
+
+async def test_requests_queued_behind_a_failing_check_share_its_answer() -> None:
+    # A database that takes packets and answers none makes each check wait out its time limit;
+    # asked in turn, the last of twenty queued requests would wait twenty of them.
+    checks = Checks()
+    checks.down, checks.gate = True, asyncio.Event()
+    watch = ReachabilityWatch(checks, monotonic=Clock())
+    waiting = [asyncio.create_task(watch.check()) for _ in range(20)]
+    await asyncio.sleep(0)
+    checks.gate.set()
+    answers = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(a, DatabaseUnavailable) for a in answers), answers
+    assert checks.asked == 1
+    checks.down = False
+    await watch.check()  # a request that comes later asks again: the outage may be over
+    assert checks.asked == 2

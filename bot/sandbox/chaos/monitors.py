@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bot.sandbox.alertmanager import FiringAlert, alertmanager_body
 from bot.sandbox.chaos.shared import Sent
 
 ALERT_TOKEN = "chaos-alert-token-0123456789"
@@ -78,46 +79,13 @@ def _bearer() -> dict[str, str]:
 
 def _alertmanager(rng: random.Random, n: int, started: str, stamp: str, team: str) -> AlertDelivery:
     group = [a for a in _ALERTMANAGER if a.team == team]
-    alerts = rng.sample(group, rng.randint(1, len(group)))
-    first = alerts[0]
-    # Prometheus re-sends firing alerts with a fresh endsAt: no two deliveries are the same.
-    ends = (datetime.now(UTC) + timedelta(minutes=4, microseconds=n)).strftime(
-        "%Y-%m-%dT%H:%M:%S.%fZ"
-    )
-    labels = {"service": first.service, "component": first.component}
-    body = {
-        "version": "4",
-        "groupKey": f'{{}}:{{component="{first.component}", service="{first.service}"}}',
-        "truncatedAlerts": 0,
-        "status": "firing",
-        "receiver": "steadyhand",
-        "groupLabels": labels,
-        "commonLabels": {**labels, "team": team},
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager.example:9093",
-        "alerts": [
-            {
-                "status": "firing",
-                "labels": {
-                    "alertname": a.name,
-                    "service": a.service,
-                    "team": a.team,
-                    "component": a.component,
-                    "severity": "critical",
-                },
-                "annotations": {"summary": f"{a.name} on {a.service}"},
-                "startsAt": started,
-                "endsAt": ends,
-                "generatorURL": f"http://prometheus.example:9090/graph?g0.expr={a.name}",
-                "fingerprint": _fingerprint(stamp, a.name),
-            }
-            for a in alerts
-        ],
-    }
-    keys = tuple(f"alertmanager:{_fingerprint(stamp, a.name)}" for a in alerts)
-    return AlertDelivery(
-        "alertmanager", json.dumps(body).encode(), keys, GROUP_OF_TEAM[team], _bearer()
-    )
+    alerts = [
+        FiringAlert(a.name, a.service, a.team, a.component, started, _fingerprint(stamp, a.name))
+        for a in rng.sample(group, rng.randint(1, len(group)))
+    ]
+    keys = tuple(f"alertmanager:{a.fingerprint}" for a in alerts)
+    body = alertmanager_body(alerts, n)
+    return AlertDelivery("alertmanager", body, keys, GROUP_OF_TEAM[team], _bearer())
 
 
 def _grafana(rng: random.Random, n: int, started: str, stamp: str) -> AlertDelivery:

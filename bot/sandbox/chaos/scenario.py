@@ -35,21 +35,13 @@ from bot.sandbox.chaos.people import (
 from bot.sandbox.chaos.shared import ROOT, Sent, until
 from bot.sandbox.failures import Chaos
 from bot.sandbox.sandbox import SlackSandbox
+from bot.sandbox.seed import TEAM_CONFIG
 
 BOT_TOKEN = "xoxb-chaos"
 
-CONFIG = """
-roles:
-  responders: [S_ONCALL]
-  approvers: [S_MANAGERS]
-policy:
-  default_risk: high
-  rules:
-    - {risk: low, action: flag}
-services:
-  support-bot:
-    components: {model: gpt-4o-2024-08-06, prompt: v12, retrieval_index: kb-2026-11-01}
-  search:
+CONFIG = (
+    TEAM_CONFIG
+    + """  search:
     components: {retrieval_index: idx-2026-11-01}
   agents:
     components: {tool_permissions: tp-7}
@@ -63,6 +55,7 @@ alerts:
     - {match: {team: agents}, kind: tool}
     - {match: {pagerduty_service_id: PAGENTS}, service: agents, kind: latency}
 """
+)
 
 
 def steadyhand_yml(plans: list[CommandPlan]) -> str:

@@ -15,12 +15,12 @@ from bot.services import (
     follow_ups,
     lifecycle,
     pins,
-    postmortem_delivery,
     registry_reports,
 )
 from bot.services.deps import Deps
 from bot.services.lookup import incident_in_channel
 from bot.services.opening import OpenIncident, open_incident, opened_notice
+from bot.services.pending_work import owed_notice
 from bot.services.requests import first_delivery
 from bot.slack import commands as c
 from bot.slack.listening import Listening
@@ -100,18 +100,20 @@ async def run(deps: Deps, cmd: c.Command, command: dict[str, Any]) -> Message | 
         case c.Resolve(summary):
             return await lifecycle.resolve_incident(deps, incident, user, summary)
         case c.PostPostmortem():
-            await postmortem_delivery.post_postmortem(deps, incident, user)
+            return await lifecycle.post_postmortem(deps, incident, user)
         case c.AddNote(text):
             await pins.add_note(deps, incident, user, text)
             return Notice("Noted on the incident's timeline.")
         case c.AddExample(into, text):
             await examples.add_example(deps, incident, user, text, into)
+            return await owed_notice(deps, incident.id, "The example is kept", "posted")
         case c.SortExample(number, into):
             await examples.sort_example(deps, incident, user, number, into)
         case c.ListExamples():
             return await examples.list_examples(deps, incident)
         case c.AddFollowUp(owner, text):
             await follow_ups.add_follow_up(deps, incident, user, owner, text)
+            return await owed_notice(deps, incident.id, "The follow-up is kept", "posted")
         case c.ListFollowUps():
             return await follow_ups.list_follow_ups(deps, incident)
     return None

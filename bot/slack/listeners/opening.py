@@ -41,6 +41,9 @@ def register(app: AsyncApp, ctx: Listening) -> None:
 
 
 def in_origin_channel(deps: Deps, channel: str, user: str) -> Tell:
+    # Direct, not pending Slack work: this only answers the person who opened the incident,
+    # which is stored and opened by then (its opening is pending work); losing the answer
+    # loses nothing the bot accepted, and the channel shows the incident either way.
     async def tell(message: Message) -> None:
         try:
             await deps.chat.post_ephemeral(channel, user, message)
