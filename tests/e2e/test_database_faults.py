@@ -69,7 +69,11 @@ async def proxied_stage(
                     env=env,
                     sandbox=sandbox,
                 ) as stage:
-                    yield stage, proxy
+                    try:
+                        yield stage, proxy
+                    finally:
+                        # A test that failed mid-outage still lets the bot stop cleanly.
+                        await proxy.accept()
 
 
 def alertmanager(fingerprint: str) -> dict[str, Any]:
@@ -228,8 +232,9 @@ async def test_a_black_holed_postgres_answers_503_instead_of_hanging(
             await proxy.black_hole()
             assert_unavailable(await writes.change(client, 2))
             assert_unavailable(await writes.alert(client, 2))
+            # OFREP answers from memory: the AI services keep their flags through the partition.
             ofrep = await client.post("/ofrep/v1/evaluate/flags", headers=AUTH, json={})
-            assert_unavailable(ofrep, "errorDetails")
+            assert ofrep.status_code == 200 and ofrep.json()["flags"], ofrep.text
             assert_unavailable(await client.get("/healthz"), "database")
             # The reachability check in front of Slack's acks gives up too, so Slack hears 503.
             command = await stage.driver.slash_command(ALICE, GENERAL_CHANNEL, "status")
